@@ -179,22 +179,22 @@ class Track:
     @property
     def distances(self) -> FloatArray:
         """Distance along the centre line of each centre point, metres."""
-        return self._cum[: self.num_points]  # type: ignore[attr-defined,no-any-return]
+        return self._cum[: self.num_points]  # type: ignore[attr-defined]
 
     @property
     def widths(self) -> FloatArray:
         """Border-to-border width at each centre point, metres."""
-        return self._left_width + self._right_width  # type: ignore[attr-defined,no-any-return]
+        return self._left_width + self._right_width  # type: ignore[attr-defined]
 
     @property
     def left_widths(self) -> FloatArray:
         """Centre-to-left-border distance at each centre point."""
-        return self._left_width  # type: ignore[attr-defined,no-any-return]
+        return self._left_width  # type: ignore[attr-defined]
 
     @property
     def right_widths(self) -> FloatArray:
         """Centre-to-right-border distance at each centre point."""
-        return self._right_width  # type: ignore[attr-defined,no-any-return]
+        return self._right_width  # type: ignore[attr-defined]
 
     @property
     def signed_area(self) -> float:
@@ -235,9 +235,8 @@ class Track:
             A :class:`Projection` with one entry per point.
         """
         pts = np.atleast_2d(np.asarray(points, dtype=np.float64))
-        s, off, seg, t = project_points(
-            pts, self.centre, self._seg, self._seg_len, self._cum  # type: ignore[attr-defined]
-        )
+        seg_vec, seg_len, cum = self._seg, self._seg_len, self._cum  # type: ignore[attr-defined]
+        s, off, seg, t = project_points(pts, self.centre, seg_vec, seg_len, cum)
         nxt = (seg + 1) % self.num_points
         lw = self._left_width[seg] * (1 - t) + self._left_width[nxt] * t  # type: ignore[attr-defined]
         rw = self._right_width[seg] * (1 - t) + self._right_width[nxt] * t  # type: ignore[attr-defined]
