@@ -23,8 +23,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import pybullet as pb
-
+from racer.sim.bullet import connect_direct, pb
 from racer.sim.types import CarSpec, CarState, RaceObject
 
 DEFAULT_SPEC = CarSpec()
@@ -155,7 +154,7 @@ class PhysicsWorld:
         self._collided: int | None = None
         self._objects: list[tuple[int, tuple[float, float, float]]] = []
         self._body_index: dict[int, int] = {}
-        self._cid = pb.connect(pb.DIRECT)
+        self._cid = connect_direct()
         pb.setGravity(0, 0, 0, physicsClientId=self._cid)
         pb.setPhysicsEngineParameter(
             fixedTimeStep=self._dt,
