@@ -10,10 +10,8 @@ import pytest
 
 from racer.sim.params import PARAMS_KEYS, ParamsInput, build_params, object_in_camera
 from racer.sim.track import Track
-from racer.sim.trackio import from_deepracer_array
+from racer.sim.track_registry import get_track
 from racer.sim.types import CarSpec, CarState, RaceObject
-
-REINVENT = "/work/shared/tracks/deepracer/reinvent_base.npy"
 
 
 def rectangle() -> Track:
@@ -226,16 +224,16 @@ def test_reversed_track_waypoints_and_flag() -> None:
 
 
 def test_reinvent_2018() -> None:
-    arr = np.load(REINVENT)
-    track = from_deepracer_array(arr, "reinvent_base")
+    track = get_track("reinvent_base")
     x, y = track.point_at(4.0)
     yaw = float(track.heading_at(4.0)[0])
     p = params_at(track, float(x), float(y), yaw)
     assert p["track_length"] == pytest.approx(17.709, abs=1e-3)
     # The file's rows, closing row included (119 for this file): DeepRacer passes them all.
-    assert len(p["waypoints"]) == len(arr) == 119
+    assert len(p["waypoints"]) == 119
     assert p["waypoints"][0] == p["waypoints"][-1]
-    np.testing.assert_allclose(np.array(p["waypoints"]), arr[:, :2])
+    np.testing.assert_allclose(p["waypoints"][0], (3.05973351, 0.68265541), atol=1e-8)
+    np.testing.assert_allclose(p["waypoints"][1], (3.2095089, 0.68313448), atol=1e-8)
     assert p["track_width"] == pytest.approx(0.762, abs=2e-3)
     assert p["projection_distance"] == pytest.approx(4.14, abs=5e-3)  # a gentle curve here
     behind, ahead = p["closest_waypoints"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,27 +10,26 @@ import pytest
 from racer.sim.physics import PhysicsWorld
 from racer.sim.pursuit import PurePursuitDriver
 from racer.sim.track import Track
-from racer.sim.trackio import from_deepracer_array
+from racer.sim.track_registry import builtin_track_names, get_track
 from racer.sim.types import CarSpec, CarState
 
-# TODO(lead): swap for the built-in track registry once it exists.
-TRACK_DIR = Path(__file__).resolve().parents[2] / "shared" / "tracks" / "deepracer"
+# Every built-in track, and generated ones of several widths and turn radii.
 TRACK_FILES = [
-    "reinvent_base",
-    "reInvent2019_wide",
-    "2022_summit_speedway",
-    "Bowtie_track",
-    "Oval_track",
-    "Vegas_track",
+    *builtin_track_names(),
+    "generated:1",
+    "generated:2",
+    "generated:3:width=1.07:min_radius=0.6",
+    "generated:4:width=0.6:min_radius=0.45",
+    "generated:5:min_radius=0.8",
+    "generated:6",
+    "generated:7:width=0.9",
+    "generated:8",
 ]
 SPEC = CarSpec()
 
 
 def load_track(name: str) -> Track:
-    path = TRACK_DIR / f"{name}.npy"
-    if not path.exists():
-        pytest.skip(f"DeepRacer track file {path} not available")
-    return from_deepracer_array(np.load(path), name)
+    return get_track(name)
 
 
 def load_reinvent() -> Track:

@@ -17,7 +17,7 @@ from racer.rewards.library import (
 )
 from racer.rewards.loader import RewardLoadError
 from racer.sim.track import Track
-from racer.sim.trackio import from_deepracer_array
+from racer.sim.track_registry import get_track
 
 SITUATIONS = {
     "centre",
@@ -35,8 +35,7 @@ SITUATIONS = {
 
 @pytest.fixture(scope="module")
 def reinvent() -> Track:
-    arr = np.load("/work/shared/tracks/deepracer/reinvent_base.npy")
-    return from_deepracer_array(arr, "reinvent_base")
+    return get_track("reinvent_base")
 
 
 def write(tmp_path: Path, body: str) -> Path:

@@ -27,6 +27,10 @@ for _name, (_module, _help) in _GROUPS.items():
         continue
     app.add_typer(_sub, name=_name, help=_help)
 
+from racer.cli.demo import demo  # noqa: E402
+
+app.command("demo")(demo)
+
 
 if __name__ == "__main__":
     app()

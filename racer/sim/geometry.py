@@ -87,7 +87,10 @@ def project_points(
 
 
 def segments_intersect(
-    a0: NDArray[np.float64], a1: NDArray[np.float64], b0: NDArray[np.float64], b1: NDArray[np.float64]
+    a0: NDArray[np.float64],
+    a1: NDArray[np.float64],
+    b0: NDArray[np.float64],
+    b1: NDArray[np.float64],
 ) -> NDArray[np.bool_]:
     """Whether segments a0-a1 and b0-b1 properly cross (broadcasting over leading axes)."""
 

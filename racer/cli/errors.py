@@ -1,0 +1,32 @@
+"""Turning library errors about user input into one clear line and a non-zero exit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+
+from racer.rewards.loader import RewardFunctionError
+from racer.sim.actions import ActionSpaceError
+from racer.sim.race import RaceError
+from racer.sim.trackio import TrackError
+
+USER_ERRORS: tuple[type[Exception], ...] = (
+    TrackError,
+    RewardFunctionError,
+    ActionSpaceError,
+    RaceError,
+    FileNotFoundError,
+)
+
+
+@contextmanager
+def fail_on_user_error(console: Console) -> Iterator[None]:
+    """Print a user error as ``error: ...`` and exit with status 1 instead of a traceback."""
+    try:
+        yield
+    except USER_ERRORS as exc:
+        console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
