@@ -200,3 +200,17 @@ def test_head_to_bot_bots_move_at_set_speed(track):
     s1 = track.project(np.array([[o.x, o.y] for o in world.objects])).s
     assert np.allclose(np.mod(s1 - s0, track.length), 0.6, atol=0.02)
     world.close()
+
+
+def test_head_to_bot_lane_changes(track):
+    from racer.sim.race import BotConfig
+
+    bots = BotConfig(count=1, speed=0.5, lane_change=True, lane_change_interval=1.0)
+    race = make_race(RaceConfig("head_to_bot", bots=bots))
+    race.reset(track, 0.0, np.random.default_rng(0))
+    sides = set()
+    for _ in range(6 * 15):
+        race.advance(1 / 15)
+        o = race.objects[0]
+        sides.add(bool(track.project(np.array([o.x, o.y])).offset[0] > 0.05))
+    assert sides == {True, False}

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import ast
 import difflib
-import importlib.resources
 from pathlib import Path
 
-_PACKAGE = "racer._data.reward_functions"
+import racer
 
 
 class UnknownExampleError(ValueError):
@@ -19,21 +18,18 @@ class UnknownExampleError(ValueError):
 
 
 def examples_dir() -> Path:
-    """The folder holding the example reward functions.
+    """The folder holding the example reward functions (package data, else the checkout).
 
     Raises:
-        FileNotFoundError: Neither a source checkout nor the installed package data has them.
+        FileNotFoundError: Neither the installed package data nor a source checkout has them.
     """
-    checkout = Path(__file__).resolve().parents[2] / "reward_functions"
-    if checkout.is_dir():
-        return checkout
-    try:
-        folder = importlib.resources.files(_PACKAGE)
-    except ModuleNotFoundError as exc:
-        raise FileNotFoundError(
-            f"example reward functions not found (looked in {checkout} and {_PACKAGE})"
-        ) from exc
-    return Path(str(folder))
+    package = Path(racer.__file__).resolve().parent
+    for candidate in (package / "_data" / "reward_functions", package.parent / "reward_functions"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(
+        f"{package}: example reward functions not found (a broken installation?)"
+    )
 
 
 def list_examples() -> list[str]:

@@ -256,7 +256,7 @@ class HeadToBot:
                     BOT_WIDTH,
                     BOT_HEIGHT,
                     speed=self.config.speed,
-                    shade=90,
+                    shade=180,
                 )
             )
         return tuple(out)
