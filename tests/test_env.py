@@ -135,7 +135,9 @@ def test_reward_params_reach_the_reward_function():
 
 
 def test_reverse_track_and_generated_track():
-    env = RacingEnv(track="reinvent_base", reverse=True, sensors=("STATE",))
+    env = RacingEnv(
+        track="reinvent_base", reverse=True, sensors=("STATE",), info_reward_params=True
+    )
     env.reset(seed=0)
     _, _, _, _, info = env.step(env.action_space.sample())
     assert info["reward_params"]["is_reversed"] is True

@@ -23,6 +23,7 @@ class EnvConfig:
         reward_function: Path of a reward ``.py`` file or the name of a shipped example.
         world: Car, physics, race type, rules and start settings.
         sensor_config: Camera, lidar and state-vector settings.
+        info_reward_params: Put the reward ``params`` dict into each step's ``info``.
     """
 
     track: str = "reinvent_base"
@@ -32,3 +33,4 @@ class EnvConfig:
     reward_function: str = "follow_centerline"
     world: WorldConfig = field(default_factory=WorldConfig)
     sensor_config: SensorConfig = field(default_factory=SensorConfig)
+    info_reward_params: bool = False

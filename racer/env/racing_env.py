@@ -50,9 +50,11 @@ class RacingEnv(gym.Env[Any, Any]):
     evaluation mode off-tracks and crashes cost a time penalty instead of ending the episode.
 
     **Info**: ``status``, ``progress``, ``steps``, ``sim_time``, ``lap_time`` (or None),
-    ``speed``, ``steering_angle``, ``x``, ``y``, ``heading``, ``all_wheels_on_track``,
-    ``pause_duration``, ``off_track_count``, ``crash_count`` and ``reward_params`` (the dict the
-    reward function saw).
+    ``speed``, ``steering_angle`` (both commanded), ``x``, ``y``, ``heading`` (DeepRacer's
+    params point and yaw in degrees), ``closest_waypoint``, ``track_length``,
+    ``all_wheels_on_track``, ``pause_duration``, ``off_track_count``, ``crash_count`` — the
+    simtrace columns — and, with ``info_reward_params=True``, ``reward_params`` (the dict the
+    reward function saw; off by default to keep vectorised envs cheap).
 
     **Versions**: v0 — first release.
 
@@ -88,6 +90,7 @@ class RacingEnv(gym.Env[Any, Any]):
             reward_function if callable(reward_function) else _resolve_reward(cfg.reward_function)
         )
         self._actions = cfg.action_space
+        self._hfov = cfg.sensor_config.camera.hfov
         self.action_space = _action_space(cfg.action_space)
         self.observation_space = _observation_space(self._sensors)
 
@@ -103,13 +106,13 @@ class RacingEnv(gym.Env[Any, Any]):
         super().reset(seed=seed)
         start = None if options is None else options.get("start_s")
         self.world.reset(self.np_random, start_s=start, restart=seed is not None)
-        return self._observe(), self._info({})
+        return self._observe(), self._info(self.world.params(self._hfov))
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         """Apply one action for one control step (1/15 s by default)."""
         steering, speed = self._actions.decode(action)
         rec = self.world.step(steering, speed)
-        params = self.world.params(self.config.sensor_config.camera.hfov)
+        params = self.world.params(self._hfov)
         reward = float(self.reward_fn(params, rec.steps))
         terminated = rec.done and rec.status is not Status.TIME_UP
         truncated = rec.status is Status.TIME_UP
@@ -137,7 +140,12 @@ class RacingEnv(gym.Env[Any, Any]):
     def _info(self, params: dict[str, Any]) -> dict[str, Any]:
         rec = self.world.record
         assert rec is not None
-        return {
+        x, y = params["x"], params["y"]
+        behind, ahead = params["closest_waypoints"]
+        wps = params["waypoints"]
+        d_behind = (wps[behind][0] - x) ** 2 + (wps[behind][1] - y) ** 2
+        d_ahead = (wps[ahead][0] - x) ** 2 + (wps[ahead][1] - y) ** 2
+        info = {
             "status": str(rec.status),
             "progress": rec.progress,
             "steps": rec.steps,
@@ -145,15 +153,19 @@ class RacingEnv(gym.Env[Any, Any]):
             "lap_time": rec.lap_time,
             "speed": rec.speed,
             "steering_angle": rec.steering_deg,
-            "x": rec.car.x,
-            "y": rec.car.y,
-            "heading": float(np.degrees(rec.car.yaw)),
+            "x": x,
+            "y": y,
+            "heading": params["heading"],
+            "closest_waypoint": behind if d_behind <= d_ahead else ahead,
+            "track_length": params["track_length"],
             "all_wheels_on_track": rec.all_wheels_on_track,
             "pause_duration": rec.pause_duration,
             "off_track_count": rec.off_track_count,
             "crash_count": rec.crash_count,
-            "reward_params": params,
         }
+        if self.config.info_reward_params:
+            info["reward_params"] = params
+        return info
 
 
 def _with_overrides(

@@ -1,0 +1,1 @@
+"""Run logs in DeepRacer's formats (no learning libraries here)."""
