@@ -133,3 +133,51 @@ def generate_command(
     except (TrackError, OSError) as exc:
         raise _fail(exc) from None
     console.print(str(written), highlight=False, soft_wrap=True)
+
+
+@app.command("optimal")
+def optimal_command(
+    name: Annotated[str, typer.Argument(help="Track name, NAME:reverse, generated:SEED or file.")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="PNG file to write (default: NAME_optimal.png)."),
+    ] = None,
+    drive: Annotated[
+        bool, typer.Option(help="Also drive the line in the simulator and report the lap.")
+    ] = False,
+) -> None:
+    """Compute the fastest possible lap: measured car limits, racing line, lap times, picture."""
+    from racer.sim.car_limits import measure_limits
+    from racer.sim.racing_line import drive_racing_line, optimal_lap
+    from racer.viz.racing_line import plot_racing_line
+
+    try:
+        track = get_track(name)
+        limits = measure_limits()
+        line = optimal_lap(track, limits)
+    except (TrackError, ValueError) as exc:
+        raise _fail(exc) from None
+    console.print(f"car limits (measured): {limits.describe()}", highlight=False, soft_wrap=True)
+    console.print(
+        f"optimal lap        {line.lap_time:.3f} s  (racing line {line.length:.2f} m)\n"
+        f"centre-line lap    {line.centre_lap_time:.3f} s\n"
+        f"centre / optimal   {line.centre_lap_time / line.lap_time:.3f}  "
+        f"({100 * line.improvement:.1f} % saved by the racing line)",
+        highlight=False,
+    )
+    if drive:
+        result = drive_racing_line(track, line)
+        if result.lap_time is None:
+            console.print("simulator lap      not completed", highlight=False)
+        else:
+            console.print(
+                f"simulator lap      {result.lap_time:.3f} s  ({result.ratio:.3f} × optimal, "
+                f"{result.wheels_off_steps} steps with a wheel off)",
+                highlight=False,
+            )
+    path = out or Path(f"{safe_file_name(name)}_optimal.png")
+    try:
+        written = plot_racing_line(track, line, path)
+    except OSError as exc:
+        raise _fail(exc) from None
+    console.print(str(written), highlight=False, soft_wrap=True)

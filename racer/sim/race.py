@@ -23,6 +23,7 @@ BOX_HEIGHT = 0.2
 BOT_LENGTH = 0.32
 BOT_WIDTH = 0.2
 BOT_HEIGHT = 0.14
+BOT_SHADE = 160  # camera gray of bot cars; boxes are lighter (200), see racer.sim.topdown
 
 
 @dataclass(frozen=True)
@@ -256,7 +257,7 @@ class HeadToBot:
                     BOT_WIDTH,
                     BOT_HEIGHT,
                     speed=self.config.speed,
-                    shade=180,
+                    shade=BOT_SHADE,
                 )
             )
         return tuple(out)

@@ -22,8 +22,10 @@ FloatArray = NDArray[np.float64]
 
 CAR_COLOR = (230, 40, 40)
 """RGB of the car."""
+BOT_SHADE_LIMIT = 180
+"""Objects darker than this are bot cars (racer.sim.race.BOT_SHADE), lighter ones boxes."""
 OBJECT_COLORS = {0: (255, 150, 20), 1: (40, 90, 230)}
-"""RGB of boxes (shade >= 128) and bot cars (darker shades), keyed by ``shade < 128``."""
+"""RGB of boxes and bot cars, keyed by ``shade < BOT_SHADE_LIMIT``."""
 
 
 @functools.lru_cache(maxsize=8)
@@ -123,7 +125,9 @@ def render_topdown(
 
     for ox, oy, oyaw, hl, hw, _h, shade in np.zeros((0, 7)) if objects is None else objects:
         corners = _rect(ox, oy, oyaw, hl, hl, hw)
-        cv2.fillConvexPoly(img, to_px(corners), OBJECT_COLORS[int(shade < 128)], cv2.LINE_AA, 4)
+        cv2.fillConvexPoly(
+            img, to_px(corners), OBJECT_COLORS[int(shade < BOT_SHADE_LIMIT)], cv2.LINE_AA, 4
+        )
     front = spec.body_length - spec.rear_overhang
     body = _rect(state.x, state.y, state.yaw, front, spec.rear_overhang, spec.body_width / 2)
     cv2.fillConvexPoly(img, to_px(body), CAR_COLOR, cv2.LINE_AA, 4)
