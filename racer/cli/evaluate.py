@@ -1,0 +1,148 @@
+"""``racer evaluate``: race a trained model under DeepRacer's evaluation rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from racer.cli.errors import fail_on_user_error
+
+
+def _load(model: str, which: str) -> Any:
+    """The trained policy (``racer.train.policy.load_policy``, imported only here)."""
+    from racer.train.policy import load_policy
+
+    return load_policy(model, which=which)
+
+
+def _model_dir(model: str, loaded: Any) -> Path:
+    """The run folder the results go under."""
+    for attr in ("run_dir", "path", "folder"):
+        value = getattr(loaded, attr, None)
+        if isinstance(value, str | Path) and Path(value).is_dir():
+            return Path(value)
+    p = Path(model)
+    if p.suffix == ".zip":
+        return p.parent
+    return p if p.is_dir() or len(p.parts) > 1 else Path("models") / model
+
+
+def evaluate(
+    model: Annotated[
+        str, typer.Argument(help="Model: a name under models/, a run folder, or a model .zip.")
+    ],
+    track: Annotated[
+        str | None,
+        typer.Option(
+            help="Track (any `racer tracks list` name, generated:SEED); default: the model's."
+        ),
+    ] = None,
+    trials: Annotated[int, typer.Option(min=1, help="Trials, each a lap from the start line.")] = 3,
+    race_type: Annotated[
+        str | None,
+        typer.Option(help="time-trial, object-avoidance or head-to-bot; default: the model's."),
+    ] = None,
+    off_track_penalty: Annotated[float, typer.Option(help="Seconds frozen after off-track.")] = 5.0,
+    collision_penalty: Annotated[float, typer.Option(help="Seconds frozen after a crash.")] = 5.0,
+    laps: Annotated[int, typer.Option(min=1, help="Laps per trial.")] = 1,
+    max_time: Annotated[
+        float, typer.Option(help="Time cap of a trial, simulated seconds incl. penalties.")
+    ] = 180.0,
+    video: Annotated[bool, typer.Option("--video", help="Also write video.mp4.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed; the same seed gives the same results.")] = 0,
+    reverse: Annotated[bool, typer.Option("--reverse", help="Drive the track backwards.")] = False,
+    boxes: Annotated[int | None, typer.Option(help="Boxes (object avoidance), 1-6.")] = None,
+    random_boxes: Annotated[
+        bool | None,
+        typer.Option("--random-boxes/--fixed-boxes", help="New box places each trial."),
+    ] = None,
+    bots: Annotated[int | None, typer.Option(help="Bot cars (head-to-bot), 1-6.")] = None,
+    bot_speed: Annotated[float | None, typer.Option(help="Bot speed, m/s (0.2-6).")] = None,
+    which: Annotated[str, typer.Option(help="Weights to load: best or latest.")] = "best",
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output folder; default models/NAME/evaluation/<run-id>."),
+    ] = None,
+) -> None:
+    """Race a model DeepRacer's way: trials, penalties, lap times, logs, a picture, a video.
+
+    Results go to models/NAME/evaluation/<track>-<race_type>-seed<k>/: the simtrace
+    (evaluation-simtrace/0-iteration.csv), metrics.json, laps.png and, with --video, video.mp4.
+    """
+    from racer.evaluate import EvalConfigError, eval_config_for_model
+    from racer.evaluate import evaluate as run_evaluation
+    from racer.train.config import ConfigError
+
+    console = Console()
+    with fail_on_user_error(console):
+        try:
+            loaded = _load(model, which)
+            config = eval_config_for_model(
+                loaded.config,
+                track=track,
+                race_type=race_type,
+                boxes=boxes,
+                random_boxes=random_boxes,
+                bots=bots,
+                bot_speed=bot_speed,
+                reverse=reverse,
+                trials=trials,
+                laps=laps,
+                off_track_penalty=off_track_penalty,
+                collision_penalty=collision_penalty,
+                seed=seed,
+                max_time=max_time,
+            )
+        except (EvalConfigError, ConfigError) as exc:
+            console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(1) from exc
+        out_dir = out or _model_dir(model, loaded) / "evaluation" / config.run_id
+        name = Path(model).stem if model.endswith(".zip") else Path(model).name
+        console.print(
+            f"Evaluating [bold]{name}[/] on [bold]{config.track}[/]"
+            f"{' (reversed)' if config.reverse else ''}: {config.race_type.replace('_', ' ')}, "
+            f"{config.trials} trial(s), seed {config.seed}"
+        )
+        report = run_evaluation(
+            loaded,
+            config,
+            out_dir,
+            video=video,
+            model_config=loaded.config,
+            model_name=name,
+            on_trial=lambda t: console.print(
+                f"  trial {t.trial}: {t.status.replace('_', ' ')} in {t.time:.2f} s",
+                highlight=False,
+            ),
+        )
+    console.print(_table(report))
+    console.print(f"Results in [bold]{report.out_dir}[/]")
+
+
+def _table(report: Any) -> Table:
+    """The per-trial results and the totals as a rich table."""
+    table = Table(title=f"{report.track} · {report.config.race_type.replace('_', ' ')}")
+    for col in ("Trial", "Status", "Time (s)", "Progress", "Off-track", "Crashes", "Penalty (s)"):
+        table.add_column(col, justify="left" if col == "Status" else "right")
+    for t in report.trials:
+        style = "green" if t.completed else "red"
+        table.add_row(
+            str(t.trial),
+            f"[{style}]{t.status.replace('_', ' ')}[/]",
+            f"{t.time:.2f}",
+            f"{t.progress:.0f} %",
+            str(t.off_track_count),
+            str(t.crash_count),
+            f"{t.penalty_time:g}",
+        )
+    best = "—" if report.best_lap_time is None else f"{report.best_lap_time:.2f} s"
+    mean = "—" if report.mean_lap_time is None else f"{report.mean_lap_time:.2f} s"
+    table.caption = (
+        f"completed {report.completed}/{len(report.trials)} "
+        f"({100 * report.completion_rate:.0f} %) · best {best} · mean {mean}"
+    )
+    return table
