@@ -7,17 +7,24 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
+from racer.evaluate.config import EvalConfigError
 from racer.rewards.loader import RewardFunctionError
 from racer.sim.actions import ActionSpaceError
 from racer.sim.race import RaceError
 from racer.sim.trackio import TrackError
+from racer.train.config import ConfigError
+from racer.train.run import RunError
 
 USER_ERRORS: tuple[type[Exception], ...] = (
     TrackError,
     RewardFunctionError,
     ActionSpaceError,
     RaceError,
+    ConfigError,
+    EvalConfigError,
+    RunError,
     FileNotFoundError,
 )
 
@@ -28,5 +35,5 @@ def fail_on_user_error(console: Console) -> Iterator[None]:
     try:
         yield
     except USER_ERRORS as exc:
-        console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from exc

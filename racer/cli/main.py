@@ -27,9 +27,19 @@ for _name, (_module, _help) in _GROUPS.items():
         continue
     app.add_typer(_sub, name=_name, help=_help)
 
+from racer.cli.analyze import analyze  # noqa: E402
 from racer.cli.demo import demo  # noqa: E402
 
 app.command("demo")(demo)
+app.command("analyze")(analyze)
+
+from racer.cli.evaluate import evaluate  # noqa: E402
+
+app.command("evaluate")(evaluate)
+
+from racer.cli.train import train  # noqa: E402
+
+app.command("train")(train)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ NETWORK_ALIASES = {
 }
 ALGORITHMS = ("clipped_ppo", "sac")
 LOSS_TYPES = ("huber", "mean squared error")
+VEC_ENVS = ("dummy", "subproc")
 
 
 class ConfigError(ValueError):
@@ -80,6 +81,9 @@ class TrainConfig:
         eval_episodes: Laps per periodic evaluation.
         checkpoint_every_minutes: Wall-clock minutes between checkpoints.
         clone_from: Run folder or model this run continues from (DeepRacer's "clone").
+        sac_alpha: SAC's entropy coefficient (DeepRacer's ``sac_alpha``; SAC runs only).
+        vec_env: How the parallel envs run: ``dummy`` (in turn, in the trainer's process) or
+            ``subproc`` (one process each).
     """
 
     name: str = "my-model"
@@ -113,6 +117,8 @@ class TrainConfig:
     eval_episodes: int = 3
     checkpoint_every_minutes: float = 2.0
     clone_from: str | None = None
+    sac_alpha: float = 0.2
+    vec_env: str = "dummy"
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -282,6 +288,8 @@ def _validate(c: TrainConfig) -> None:
         (0.0 <= c.round_robin_advance < 1.0, "round_robin_advance must be in [0, 1)"),
         (c.max_episode_steps >= 10, "max_episode_steps must be at least 10"),
         (c.eval_episodes >= 1, "eval_episodes must be at least 1"),
+        (0.0 < c.sac_alpha <= 10.0, f"sac_alpha must be in (0, 10], got {c.sac_alpha}"),
+        (c.vec_env in VEC_ENVS, f"vec_env must be one of {VEC_ENVS}, got {c.vec_env!r}"),
     ]
     for ok, message in checks:
         if not ok:

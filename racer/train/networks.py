@@ -1,0 +1,203 @@
+"""Policy networks: DeepRacer's CNNs as stable-baselines3 features extractors, and the MLP.
+
+DeepRacer's ``DEEP_CONVOLUTIONAL_NETWORK_SHALLOW`` (its default "3-layer CNN"): conv 32 8x8
+stride 4, conv 64 4x4 stride 2, conv 64 3x3 stride 1 (ReLU after each), flatten, dense 512 ReLU.
+``DEEP_CONVOLUTIONAL_NETWORK_DEEP`` adds a fourth conv layer. Images arrive as uint8
+``(C, 120, 160)``; SB3's ``normalize_images`` divides by 255 before the extractor sees them.
+
+Vector sensors (``STATE``, ``LIDAR``, ``SECTOR_LIDAR``) are flattened; the policy and value
+heads then carry a 2x64 MLP. Several sensors (a Dict observation) go through
+:class:`CombinedExtractor`: each image through the chosen CNN's conv stack, each vector through
+a small dense layer, then one dense 512 layer over the concatenation — the shape of DeepRacer's
+camera + lidar networks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from stable_baselines3.common.preprocessing import is_image_space
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, FlattenExtractor
+from torch import nn
+
+ConvStack = Callable[[int], nn.Sequential]
+
+FEATURES_DIM = 512
+"""Width of the dense layer after the conv stack (DeepRacer's middleware)."""
+
+VECTOR_EMBED_DIM = 64
+"""Width of the dense layer each vector sensor gets inside :class:`CombinedExtractor`."""
+
+MLP_HEADS = [64, 64]
+"""Hidden layers of the policy and value heads over vector observations."""
+
+
+def shallow_convs(channels: int) -> nn.Sequential:
+    """DeepRacer's 3-conv stack (DEEP_CONVOLUTIONAL_NETWORK_SHALLOW)."""
+    return nn.Sequential(
+        nn.Conv2d(channels, 32, kernel_size=8, stride=4),
+        nn.ReLU(),
+        nn.Conv2d(32, 64, kernel_size=4, stride=2),
+        nn.ReLU(),
+        nn.Conv2d(64, 64, kernel_size=3, stride=1),
+        nn.ReLU(),
+        nn.Flatten(),
+    )
+
+
+def deep_convs(channels: int) -> nn.Sequential:
+    """A 4-conv stack (DEEP_CONVOLUTIONAL_NETWORK_DEEP): the shallow one plus a 3x3 layer."""
+    return nn.Sequential(
+        nn.Conv2d(channels, 32, kernel_size=8, stride=4),
+        nn.ReLU(),
+        nn.Conv2d(32, 64, kernel_size=4, stride=2),
+        nn.ReLU(),
+        nn.Conv2d(64, 64, kernel_size=3, stride=1),
+        nn.ReLU(),
+        nn.Conv2d(64, 128, kernel_size=3, stride=1),
+        nn.ReLU(),
+        nn.Flatten(),
+    )
+
+
+CONV_STACKS: dict[str, ConvStack] = {
+    "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW": shallow_convs,
+    "DEEP_CONVOLUTIONAL_NETWORK_DEEP": deep_convs,
+}
+"""Conv stacks by DeepRacer network name; add an entry to offer another network."""
+
+
+def _flat_size(convs: nn.Sequential, space: gym.spaces.Box) -> int:
+    with torch.no_grad():
+        sample = torch.as_tensor(np.zeros((1, *space.shape), dtype=np.float32))
+        return int(convs(sample).shape[1])
+
+
+class DeepRacerCNN(BaseFeaturesExtractor):
+    """A DeepRacer conv stack followed by a dense 512 ReLU layer.
+
+    Args:
+        observation_space: An image Box ``(C, H, W)``.
+        network: A key of :data:`CONV_STACKS`.
+        features_dim: Width of the dense layer.
+    """
+
+    def __init__(
+        self,
+        observation_space: gym.spaces.Box,
+        network: str = "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
+        features_dim: int = FEATURES_DIM,
+    ) -> None:
+        super().__init__(observation_space, features_dim)
+        self.convs = CONV_STACKS[network](observation_space.shape[0])
+        self.dense = nn.Sequential(
+            nn.Linear(_flat_size(self.convs, observation_space), features_dim), nn.ReLU()
+        )
+
+    def forward(self, observations: torch.Tensor) -> torch.Tensor:
+        """Features of a batch of (already /255-scaled) images."""
+        _channels_last_weights(self)
+        return self.dense(self.convs(_maybe_channels_last(observations)))
+
+
+class CombinedExtractor(BaseFeaturesExtractor):
+    """Dict observations: images through the conv stack, vectors through dense layers, then 512.
+
+    Args:
+        observation_space: A Dict of image and vector Boxes.
+        network: A key of :data:`CONV_STACKS` for the image inputs.
+        features_dim: Width of the final dense layer.
+    """
+
+    def __init__(
+        self,
+        observation_space: gym.spaces.Dict,
+        network: str = "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
+        features_dim: int = FEATURES_DIM,
+    ) -> None:
+        super().__init__(observation_space, features_dim)
+        branches: dict[str, nn.Module] = {}
+        total = 0
+        for key, space in observation_space.spaces.items():
+            assert isinstance(space, gym.spaces.Box)
+            if is_image_space(space):
+                convs = CONV_STACKS[network](space.shape[0])
+                total += _flat_size(convs, space)
+                branches[key] = convs
+            else:
+                size = int(np.prod(space.shape))
+                branches[key] = nn.Sequential(
+                    nn.Flatten(), nn.Linear(size, VECTOR_EMBED_DIM), nn.ReLU()
+                )
+                total += VECTOR_EMBED_DIM
+        self.branches = nn.ModuleDict(branches)
+        self.dense = nn.Sequential(nn.Linear(total, features_dim), nn.ReLU())
+
+    def forward(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Features of a batch of Dict observations."""
+        _channels_last_weights(self)
+        parts = [
+            branch(_maybe_channels_last(observations[key])) for key, branch in self.branches.items()
+        ]
+        return self.dense(torch.cat(parts, dim=1))
+
+
+def _channels_last_weights(module: nn.Module) -> None:
+    """Store conv weights channels-last, once, on the first forward pass.
+
+    Not in ``__init__``: SB3's orthogonal initialisation runs after it and needs plain
+    contiguous weights. The parameters stay the same objects (the optimiser keeps them).
+    """
+    if getattr(module, "_channels_last", False):
+        return
+    for layer in module.modules():
+        if isinstance(layer, nn.Conv2d):
+            layer.weight.data = layer.weight.data.contiguous(memory_format=torch.channels_last)
+    module._channels_last = True  # type: ignore[assignment]
+
+
+def _maybe_channels_last(x: torch.Tensor) -> torch.Tensor:
+    """Images in channels-last memory order: ~25 % faster convolutions on CPU, same values."""
+    return x.contiguous(memory_format=torch.channels_last) if x.dim() == 4 else x
+
+
+def has_image(space: gym.Space[Any]) -> bool:
+    """Whether an observation space holds a camera image (alone or in a Dict)."""
+    if isinstance(space, gym.spaces.Dict):
+        return any(is_image_space(s) for s in space.spaces.values())
+    return is_image_space(space)
+
+
+def policy_kwargs(network: str, space: gym.Space[Any]) -> dict[str, Any]:
+    """SB3 ``policy_kwargs`` for a DeepRacer network name and an observation space.
+
+    Image observations get the named CNN with linear heads on its 512 features (DeepRacer's
+    layout); vector observations get SB3's flatten extractor with 2x64 MLP heads, whatever the
+    name (DeepRacer always had a camera, so its names describe image networks).
+
+    Raises:
+        ValueError: ``MLP`` asked for camera observations.
+    """
+    image = has_image(space)
+    if network == "MLP" or not image:
+        if image:
+            raise ValueError(
+                "network MLP cannot read camera images; choose "
+                "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW or use vector sensors (STATE, LIDAR)"
+            )
+        return {
+            "features_extractor_class": FlattenExtractor,
+            "net_arch": {"pi": list(MLP_HEADS), "vf": list(MLP_HEADS)},
+        }
+    if network not in CONV_STACKS:
+        raise ValueError(f"unknown network {network!r} (known: {', '.join(CONV_STACKS)})")
+    extractor = CombinedExtractor if isinstance(space, gym.spaces.Dict) else DeepRacerCNN
+    return {
+        "features_extractor_class": extractor,
+        "features_extractor_kwargs": {"network": network},
+        "net_arch": {"pi": [], "vf": []},
+    }
