@@ -79,6 +79,17 @@ def train(
         int | None, _opt("--n-envs", help="Parallel envs (default: one per core).")
     ] = None,
     vec_env: Annotated[str | None, _opt("--vec-env", help="dummy (default) | subproc.")] = None,
+    track_pool: Annotated[
+        list[str] | None,
+        _opt(
+            "--track-pool",
+            help="Train on tracks drawn per episode (repeatable; generated:1-50 for a range).",
+            panel=_ENV,
+        ),
+    ] = None,
+    precision: Annotated[
+        str | None, _opt("--precision", help="auto (bf16 where the CPU has it) | bf16 | fp32.")
+    ] = None,
     race_type: Annotated[
         str | None,
         _opt("--race-type", help="time_trial | object_avoidance | head_to_bot.", panel=_ENV),
@@ -149,7 +160,8 @@ def train(
         "num_epochs": epochs, "lr": lr, "beta_entropy": entropy, "discount_factor": discount,
         "loss_type": loss_type, "num_episodes_between_training": episodes_per_update,
         "algorithm": algorithm, "sac_alpha": sac_alpha, "seed": seed, "n_envs": n_envs,
-        "vec_env": vec_env, "race_type": race_type, "round_robin": round_robin,
+        "vec_env": vec_env, "precision": precision, "track_pool": track_pool,
+        "race_type": race_type, "round_robin": round_robin,
         "round_robin_advance": round_robin_advance, "random_start": random_start,
         "max_episode_steps": max_episode_steps, "eval_every_minutes": eval_every,
         "eval_episodes": eval_episodes, "checkpoint_every_minutes": checkpoint_every,

@@ -124,7 +124,9 @@ BUILDERS: dict[str, Callable[[TrainConfig, VecEnv, dict[str, Any]], BaseAlgorith
 
 def build_model(config: TrainConfig, env: VecEnv) -> BaseAlgorithm:
     """A fresh SB3 model for the run's algorithm, network and settings."""
-    common = {"policy_kwargs": policy_kwargs(config.network, env.observation_space)}
+    common = {
+        "policy_kwargs": policy_kwargs(config.network, env.observation_space, config.precision)
+    }
     return BUILDERS[config.algorithm](config, env, common)
 
 

@@ -84,6 +84,11 @@ class TrainConfig:
         sac_alpha: SAC's entropy coefficient (DeepRacer's ``sac_alpha``; SAC runs only).
         vec_env: How the parallel envs run: ``dummy`` (in turn, in the trainer's process) or
             ``subproc`` (one process each).
+        track_pool: Tracks each training episode draws its track from (seeded), for policies
+            that drive tracks they have never seen; ``generated:1-50`` stands for the generated
+            tracks 1 to 50. The periodic evaluation laps still run on ``track``.
+        precision: CNN arithmetic: ``auto`` (bfloat16 on CPUs with native bf16 units, about
+            twice as fast; float32 elsewhere), ``bf16`` or ``fp32``. Weights stay float32.
     """
 
     name: str = "my-model"
@@ -96,8 +101,8 @@ class TrainConfig:
     )
     sensors: tuple[str, ...] = ("FRONT_FACING_CAMERA",)
     network: str = "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW"
-    batch_size: int = 256
-    num_epochs: int = 4
+    batch_size: int = 512
+    num_epochs: int = 3
     lr: float = 3e-4
     beta_entropy: float = 0.01
     discount_factor: float = 0.99
@@ -119,6 +124,8 @@ class TrainConfig:
     clone_from: str | None = None
     sac_alpha: float = 0.2
     vec_env: str = "dummy"
+    precision: str = "auto"
+    track_pool: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -146,6 +153,7 @@ class TrainConfig:
             action_space=self.action_space,
             reward_function=self.reward,
             world=WorldConfig(race=race, rules=rules, start=start),
+            track_pool=() if evaluation else self.track_pool,
         )
         return dataclasses.replace(env, **overrides)
 
@@ -249,6 +257,9 @@ def _coerce(key: str, value: Any, source: str) -> Any:
     try:
         if key == "action_space":
             return parse_action_space(value)
+        if key == "track_pool":
+            items = [value] if isinstance(value, str) else list(value)
+            return tuple(name for item in items for name in expand_track_names(str(item)))
         if key == "sensors":
             items = [value] if isinstance(value, str) else list(value)
             return tuple(canonical_sensor(str(s)) for s in items)
@@ -263,6 +274,15 @@ def _coerce(key: str, value: Any, source: str) -> Any:
     except (ActionSpaceError, ValueError, TypeError) as exc:
         raise ConfigError(f"{source}: {key}: {exc}") from None
     return value
+
+
+def expand_track_names(spec: str) -> list[str]:
+    """``generated:1-20`` → ``generated:1`` … ``generated:20`` (other names pass through)."""
+    head, _, tail = spec.rpartition(":")
+    first, dash, last = tail.partition("-")
+    if head == "generated" and dash and first.isdigit() and last.isdigit():
+        return [f"generated:{k}" for k in range(int(first), int(last) + 1)]
+    return [spec]
 
 
 def _validate(c: TrainConfig) -> None:
@@ -287,6 +307,10 @@ def _validate(c: TrainConfig) -> None:
         (c.n_envs is None or c.n_envs >= 1, "n_envs must be at least 1"),
         (0.0 <= c.round_robin_advance < 1.0, "round_robin_advance must be in [0, 1)"),
         (c.max_episode_steps >= 10, "max_episode_steps must be at least 10"),
+        (
+            c.precision in ("auto", "bf16", "fp32"),
+            f"precision must be auto, bf16 or fp32, got {c.precision!r}",
+        ),
         (c.eval_episodes >= 1, "eval_episodes must be at least 1"),
         (0.0 < c.sac_alpha <= 10.0, f"sac_alpha must be in (0, 10], got {c.sac_alpha}"),
         (c.vec_env in VEC_ENVS, f"vec_env must be one of {VEC_ENVS}, got {c.vec_env!r}"),

@@ -14,7 +14,11 @@ camera + lidar networks.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -34,6 +38,40 @@ VECTOR_EMBED_DIM = 64
 
 MLP_HEADS = [64, 64]
 """Hidden layers of the policy and value heads over vector observations."""
+
+PRECISIONS = ("auto", "bf16", "fp32")
+"""Arithmetic of the CNN: ``auto`` uses bfloat16 where the CPU has native bf16 units."""
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AMX or AVX-512 BF16); Linux only."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return any(f in flags for f in (" amx_bf16", " avx512_bf16"))
+
+
+def use_bf16(precision: str) -> bool:
+    """Resolve a precision setting (``RACER_PRECISION`` in the environment overrides it)."""
+    choice = os.environ.get("RACER_PRECISION", precision)
+    if choice not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {choice!r}")
+    return choice == "bf16" or (choice == "auto" and cpu_has_bf16())
+
+
+@contextmanager
+def _autocast(enabled: bool) -> Iterator[None]:
+    """bfloat16 autocast on the CPU: about twice the convolution throughput on bf16 CPUs.
+
+    Weights stay float32 (exports and checkpoints are unchanged); activations and their
+    gradients are computed in bfloat16, and the features leave as float32. Only while
+    gradients are on (the policy update, large batches): autocast re-casts the weights on
+    every call, which would dominate the tiny batches of rollouts and evaluation.
+    """
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=enabled and torch.is_grad_enabled()):
+        yield
 
 
 def shallow_convs(channels: int) -> nn.Sequential:
@@ -84,6 +122,7 @@ class DeepRacerCNN(BaseFeaturesExtractor):
         observation_space: An image Box ``(C, H, W)``.
         network: A key of :data:`CONV_STACKS`.
         features_dim: Width of the dense layer.
+        precision: One of :data:`PRECISIONS`.
     """
 
     def __init__(
@@ -91,8 +130,10 @@ class DeepRacerCNN(BaseFeaturesExtractor):
         observation_space: gym.spaces.Box,
         network: str = "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
         features_dim: int = FEATURES_DIM,
+        precision: str = "auto",
     ) -> None:
         super().__init__(observation_space, features_dim)
+        self.bf16 = use_bf16(precision)
         self.convs = CONV_STACKS[network](observation_space.shape[0])
         self.dense = nn.Sequential(
             nn.Linear(_flat_size(self.convs, observation_space), features_dim), nn.ReLU()
@@ -101,7 +142,9 @@ class DeepRacerCNN(BaseFeaturesExtractor):
     def forward(self, observations: torch.Tensor) -> torch.Tensor:
         """Features of a batch of (already /255-scaled) images."""
         _channels_last_weights(self)
-        return self.dense(self.convs(_maybe_channels_last(observations)))
+        with _autocast(self.bf16):
+            features = self.dense(self.convs(_maybe_channels_last(observations)))
+        return features.float()
 
 
 class CombinedExtractor(BaseFeaturesExtractor):
@@ -111,6 +154,7 @@ class CombinedExtractor(BaseFeaturesExtractor):
         observation_space: A Dict of image and vector Boxes.
         network: A key of :data:`CONV_STACKS` for the image inputs.
         features_dim: Width of the final dense layer.
+        precision: One of :data:`PRECISIONS`.
     """
 
     def __init__(
@@ -118,8 +162,10 @@ class CombinedExtractor(BaseFeaturesExtractor):
         observation_space: gym.spaces.Dict,
         network: str = "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
         features_dim: int = FEATURES_DIM,
+        precision: str = "auto",
     ) -> None:
         super().__init__(observation_space, features_dim)
+        self.bf16 = use_bf16(precision)
         branches: dict[str, nn.Module] = {}
         total = 0
         for key, space in observation_space.spaces.items():
@@ -140,10 +186,13 @@ class CombinedExtractor(BaseFeaturesExtractor):
     def forward(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
         """Features of a batch of Dict observations."""
         _channels_last_weights(self)
-        parts = [
-            branch(_maybe_channels_last(observations[key])) for key, branch in self.branches.items()
-        ]
-        return self.dense(torch.cat(parts, dim=1))
+        with _autocast(self.bf16):
+            parts = [
+                branch(_maybe_channels_last(observations[key]))
+                for key, branch in self.branches.items()
+            ]
+            features = self.dense(torch.cat(parts, dim=1))
+        return features.float()
 
 
 def _channels_last_weights(module: nn.Module) -> None:
@@ -172,7 +221,7 @@ def has_image(space: gym.Space[Any]) -> bool:
     return is_image_space(space)
 
 
-def policy_kwargs(network: str, space: gym.Space[Any]) -> dict[str, Any]:
+def policy_kwargs(network: str, space: gym.Space[Any], precision: str = "auto") -> dict[str, Any]:
     """SB3 ``policy_kwargs`` for a DeepRacer network name and an observation space.
 
     Image observations get the named CNN with linear heads on its 512 features (DeepRacer's
@@ -198,6 +247,6 @@ def policy_kwargs(network: str, space: gym.Space[Any]) -> dict[str, Any]:
     extractor = CombinedExtractor if isinstance(space, gym.spaces.Dict) else DeepRacerCNN
     return {
         "features_extractor_class": extractor,
-        "features_extractor_kwargs": {"network": network},
+        "features_extractor_kwargs": {"network": network, "precision": precision},
         "net_arch": {"pi": [], "vf": []},
     }

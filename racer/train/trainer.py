@@ -21,6 +21,7 @@ from typing import Any
 
 import torch
 from rich.console import Console
+from stable_baselines3.common import logger as sb3_logger
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import configure
@@ -79,6 +80,17 @@ class TrainResult:
     completion_rate: float
 
 
+def torch_threads() -> int:
+    """Threads for PyTorch: ``RACER_TORCH_THREADS``, else one per core.
+
+    Several training processes sharing the cores (parallel tests, sweeps) should each take
+    one thread: OpenMP threads that outnumber the cores wait on each other and run many
+    times slower.
+    """
+    value = os.environ.get("RACER_TORCH_THREADS", "")
+    return max(1, int(value)) if value.strip() else max(1, os.cpu_count() or 1)
+
+
 def train(
     config: TrainConfig,
     models_dir: Path = Path("models"),
@@ -115,7 +127,7 @@ def train(
             f"{state.steps} steps); give more minutes or steps to continue it"
         )
     reward = training_reward(config, run_dir, resume=resume)
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    torch.set_num_threads(torch_threads())
     venv = make_vec_env(config, str(reward), kind=config.vec_env)
     eval_env = make_eval_env(config, str(reward))
     try:
@@ -162,9 +174,7 @@ def _model(
         if config.clone_from:
             load_clone_weights(model, config.clone_from, models_dir)
     formats = ["csv", "json"]
-    with contextlib.suppress(ImportError):
-        import tensorboard  # noqa: F401
-
+    if sb3_logger.SummaryWriter is not None:  # SB3 found TensorBoard when it was imported
         formats.append("tensorboard")
     model.set_logger(configure(str(run_dir / LOG_DIR), formats))
     return model
