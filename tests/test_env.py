@@ -194,3 +194,28 @@ def test_importing_the_simulator_loads_no_learning_libraries():
 def test_env_module_registers_ids():
     assert set(ENV_IDS) <= set(gym.registry)
     racer.env.register_envs()  # idempotent
+
+
+def test_track_pool_draws_tracks_per_episode_from_the_seed():
+    def names(seed):
+        env = RacingEnv(sensors=("STATE",), track_pool=("generated:1", "generated:2", "Oval_track"))
+        env.reset(seed=seed)
+        seen = [env.track.name]
+        for _ in range(9):
+            env.reset()
+            seen.append(env.track.name)
+        env.close()
+        return seen
+
+    a = names(0)
+    assert set(a) == {"generated:1", "generated:2", "Oval_track"}
+    assert a == names(0) and a != names(1)
+
+
+def test_train_config_expands_generated_track_ranges():
+    from racer.train.config import TrainConfig
+
+    c = TrainConfig.from_dict({"track_pool": ["generated:3-5", "Oval_track"]})
+    assert c.track_pool == ("generated:3", "generated:4", "generated:5", "Oval_track")
+    assert c.env_config().track_pool == c.track_pool
+    assert c.env_config(evaluation=True).track_pool == ()

@@ -141,8 +141,14 @@ def _table(report: Any) -> Table:
         )
     best = "—" if report.best_lap_time is None else f"{report.best_lap_time:.2f} s"
     mean = "—" if report.mean_lap_time is None else f"{report.mean_lap_time:.2f} s"
+    ratio = report.best_lap_ratio
+    yardstick = (
+        f" · optimal {report.optimal_lap_time:.2f} s (best = {ratio:.2f} x optimal)"
+        if ratio is not None
+        else ""
+    )
     table.caption = (
         f"completed {report.completed}/{len(report.trials)} "
-        f"({100 * report.completion_rate:.0f} %) · best {best} · mean {mean}"
+        f"({100 * report.completion_rate:.0f} %) · best {best} · mean {mean}{yardstick}"
     )
     return table

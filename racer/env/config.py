@@ -24,6 +24,7 @@ class EnvConfig:
         world: Car, physics, race type, rules and start settings.
         sensor_config: Camera, lidar and state-vector settings.
         info_reward_params: Put the reward ``params`` dict into each step's ``info``.
+        track_pool: Tracks to draw each episode's track from (seeded); empty: always ``track``.
     """
 
     track: str = "reinvent_base"
@@ -34,3 +35,4 @@ class EnvConfig:
     world: WorldConfig = field(default_factory=WorldConfig)
     sensor_config: SensorConfig = field(default_factory=SensorConfig)
     info_reward_params: bool = False
+    track_pool: tuple[str, ...] = ()

@@ -18,6 +18,7 @@ from racer.sim.race import RaceConfig
 from racer.sim.rules import RulesConfig, Status
 from racer.sim.sensors import Sensor, make_sensor
 from racer.sim.topdown import render_topdown
+from racer.sim.track import Track
 from racer.sim.track_registry import get_track
 from racer.sim.world import RaceWorld
 
@@ -56,6 +57,9 @@ class RacingEnv(gym.Env[Any, Any]):
     simtrace columns — and, with ``info_reward_params=True``, ``reward_params`` (the dict the
     reward function saw; off by default to keep vectorised envs cheap).
 
+    **Track pool**: with ``track_pool`` set, each reset draws the episode's track from the
+    pool (seeded), so a policy can learn to drive tracks it has never seen.
+
     **Versions**: v0 — first release.
 
     Args:
@@ -80,12 +84,8 @@ class RacingEnv(gym.Env[Any, Any]):
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
         self.render_mode = render_mode
         cfg = self.config
-        track = get_track(cfg.track)
-        self.track = track.reversed() if cfg.reverse else track
-        self.world = RaceWorld(self.track, cfg.world)
-        self._sensors: list[Sensor] = [
-            make_sensor(name, self.track, cfg.world.car, cfg.sensor_config) for name in cfg.sensors
-        ]
+        self._stages: dict[str, tuple[Track, RaceWorld, list[Sensor]]] = {}
+        self._use_stage(cfg.track)
         self.reward_fn: RewardFn = (
             reward_function if callable(reward_function) else _resolve_reward(cfg.reward_function)
         )
@@ -104,6 +104,9 @@ class RacingEnv(gym.Env[Any, Any]):
         the same sequence of episodes. ``options={"start_s": metres}`` overrides the start.
         """
         super().reset(seed=seed)
+        pool = self.config.track_pool
+        if pool:
+            self._use_stage(pool[int(self.np_random.integers(len(pool)))])
         start = None if options is None else options.get("start_s")
         self.world.reset(self.np_random, start_s=start, restart=seed is not None)
         return self._observe(), self._info(self.world.params(self._hfov))
@@ -125,8 +128,21 @@ class RacingEnv(gym.Env[Any, Any]):
         return render_topdown(self.track, self.world.record.car, self.world.objects_array)
 
     def close(self) -> None:
-        """Release the simulator."""
-        self.world.close()
+        """Release the simulator(s)."""
+        for _, world, _ in self._stages.values():
+            world.close()
+
+    def _use_stage(self, name: str) -> None:
+        """Switch to the track ``name`` (its world and sensors are built once, then kept)."""
+        if name not in self._stages:
+            cfg = self.config
+            track = get_track(name)
+            track = track.reversed() if cfg.reverse else track
+            sensors: list[Sensor] = [
+                make_sensor(s, track, cfg.world.car, cfg.sensor_config) for s in cfg.sensors
+            ]
+            self._stages[name] = (track, RaceWorld(track, cfg.world), sensors)
+        self.track, self.world, self._sensors = self._stages[name]
 
     # ------------------------------------------------------------------ helpers
     def _observe(self) -> Any:
@@ -190,6 +206,8 @@ def _with_overrides(
         world = dataclasses.replace(
             world, rules=rules if isinstance(rules, RulesConfig) else RulesConfig(**rules)
         )
+    if "track_pool" in overrides:
+        overrides["track_pool"] = tuple(overrides["track_pool"])
     if isinstance(overrides.get("sensors"), str):
         overrides["sensors"] = (overrides["sensors"],)
     elif "sensors" in overrides:

@@ -125,6 +125,8 @@ class EvalReport:
         trials: One result per trial.
         out_dir: Folder the files were written to.
         files: Written files by kind (``simtrace``, ``metrics``, ``laps``, ``video``).
+        optimal_lap_time: The physically optimal lap of the track (see
+            :mod:`racer.sim.racing_line`), the yardstick of lap times; None for open tracks.
     """
 
     config: EvalConfig
@@ -134,6 +136,14 @@ class EvalReport:
     trials: tuple[TrialResult, ...]
     out_dir: Path
     files: dict[str, Path] = field(default_factory=dict)
+    optimal_lap_time: float | None = None
+
+    @property
+    def best_lap_ratio(self) -> float | None:
+        """Best lap time as a multiple of the optimal lap (1.0 = physically optimal)."""
+        if self.best_lap_time is None or not self.optimal_lap_time:
+            return None
+        return self.best_lap_time / self.optimal_lap_time
 
     @property
     def completed(self) -> int:
@@ -177,6 +187,8 @@ class EvalReport:
             "completion_rate": round(self.completion_rate, 4),
             "best_lap_time": r3(self.best_lap_time),
             "mean_lap_time": r3(self.mean_lap_time),
+            "optimal_lap_time": r3(self.optimal_lap_time),
+            "best_lap_ratio": r3(self.best_lap_ratio),
             "off_track_count": sum(t.off_track_count for t in self.trials),
             "crash_count": sum(t.crash_count for t in self.trials),
             "per_trial": [

@@ -32,6 +32,7 @@ from racer.evaluate.report import EvalReport, TrialResult, TrialTrace
 from racer.evaluate.video import EvalVideo, VideoFrame
 from racer.logs.simtrace import SimtraceWriter, simtrace_row
 from racer.sim.actions import DiscreteActionSpace
+from racer.sim.track import Track
 from racer.train.config import TrainConfig
 
 SIMTRACE_FILE = "evaluation-simtrace/0-iteration.csv"
@@ -113,6 +114,7 @@ def evaluate(
         trials=tuple(results),
         out_dir=out,
         files=files,
+        optimal_lap_time=_optimal_lap_time(env.track),
     )
     from racer.viz.eval_plots import plot_trials
 
@@ -259,3 +261,15 @@ class _TrialRun:
                 event=event,
             )
         )
+
+
+def _optimal_lap_time(track: Track) -> float | None:
+    """The track's optimal lap time (the yardstick), or None where it cannot be computed."""
+    from racer.sim.racing_line import optimal_lap
+
+    if not track.closed:
+        return None
+    try:
+        return optimal_lap(track).lap_time
+    except ValueError:  # too narrow for the planner's margin
+        return None
