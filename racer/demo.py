@@ -77,9 +77,7 @@ def scripted_lap(track_name: str = "reinvent_base", max_steps: int = 3000) -> La
     )
 
 
-def run_demo(
-    track_name: str = "reinvent_base", out_dir: str | Path = "out/demo"
-) -> tuple[LapResult, Path]:
+def draw_scripted_lap(track_name: str, out_dir: str | Path) -> tuple[LapResult, Path]:
     """Drive the scripted lap and write its picture.
 
     Returns:

@@ -1,4 +1,4 @@
-"""``racer demo``: the scripted lap and its picture."""
+"""``racer demo``: racer's main job — a scripted lap, then a first model trained, raced, charted."""
 
 from __future__ import annotations
 
@@ -7,29 +7,57 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from racer.cli.errors import fail_on_user_error
 
 
 def demo(
     track: Annotated[
-        str, typer.Option(help="Track to lap (any name `racer tracks list` shows).")
+        str, typer.Option(help="Track (any name `racer tracks list` shows).")
     ] = "reinvent_base",
-    out_dir: Annotated[Path, typer.Option(help="Folder for the picture.")] = Path("out/demo"),
+    minutes: Annotated[
+        float, typer.Option(help="Training budget of the first model; 0 skips training.")
+    ] = 3.0,
+    name: Annotated[str, typer.Option(help="Run name of the first model (replaced).")] = "demo",
+    out_dir: Annotated[Path, typer.Option(help="Folder for the scripted lap's picture.")] = Path(
+        "out/demo"
+    ),
+    models_dir: Annotated[Path, typer.Option(help="Folder of run folders.")] = Path("models"),
+    trials: Annotated[int, typer.Option(min=1, help="Evaluation trials.")] = 3,
+    max_time: Annotated[
+        float, typer.Option(help="Time cap of an evaluation trial, simulated seconds.")
+    ] = 60.0,
 ) -> None:
-    """Drive a scripted lap (pure pursuit) and draw it: racer's simulator at a glance."""
-    from racer.demo import run_demo
+    """Drive a scripted lap, then train a small camera model, race it and chart it."""
+    from racer.demo import draw_scripted_lap
 
     console = Console()
     with fail_on_user_error(console):
-        lap, path = run_demo(track, out_dir)
-    if lap.lap_time is not None:
-        console.print(
-            f"[bold green]Lap complete[/] on {lap.track}: {lap.lap_time:.2f} s, "
-            f"{lap.steps} steps, {lap.off_track_count} off-track"
+        lap, picture = draw_scripted_lap(track, out_dir)
+    status = f"{lap.lap_time:.2f} s" if lap.lap_time is not None else lap.status
+    console.print(f"[bold]1. Scripted lap[/] on {lap.track}: {status}  ->  {picture}")
+    if minutes <= 0:
+        return
+    from racer.first_model import first_model
+
+    console.print(f"[bold]2. Training[/] a camera model for {minutes:g} minutes (Ctrl-C stops "
+                  "and keeps it)")  # fmt: skip
+    with fail_on_user_error(console):
+        done = first_model(
+            name, track, minutes, models_dir, console=console, trials=trials, max_time=max_time
         )
-    else:
-        console.print(f"[bold red]No lap[/] on {lap.track}: status {lap.status}")
-    console.print(f"Picture of the lap: [bold]{path}[/]")
-    if lap.lap_time is None:
-        raise typer.Exit(1)
+    report = done.evaluation
+    table = Table(title=f"3. Evaluation of {name} on {track}: {trials} trials, DeepRacer's rules")
+    for column in ("trial", "result", "lap time", "off-tracks"):
+        table.add_column(column)
+    for i, t in enumerate(report.trials, 1):
+        lap_time = f"{t.lap_time:.2f} s" if t.lap_time is not None else "-"
+        table.add_row(str(i), t.status, lap_time, str(t.off_track_count))
+    console.print(table)
+    files = report.files
+    console.print("[bold]Where to look[/]")
+    console.print(f"  video:         {files.get('video')}")
+    console.print(f"  laps picture:  {files.get('laps')}")
+    console.print(f"  charts:        {done.analysis_dir}/")
+    console.print(f"  model folder:  {done.training.run_dir}/")

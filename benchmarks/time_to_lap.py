@@ -1,0 +1,109 @@
+"""Does it learn? Wall-clock minutes from scratch until an evaluation drives 3 of 3 clean laps.
+
+Trains in chunks of ``--chunk`` minutes (``racer train`` then ``--resume``); after each chunk the
+latest model races 3 trials under DeepRacer's evaluation rules on the same track. Prints the
+minutes until the first 3/3 with no off-track and no crash (training, evaluations and restarts
+all counted), training env-steps/s, and the best lap time as a ratio to the optimal lap.
+
+    python benchmarks/time_to_lap.py                        # camera, 10-minute budget
+    python benchmarks/time_to_lap.py --sensor STATE --network MLP
+    python benchmarks/time_to_lap.py --minutes 30 --keep-going --speeds 1.5,2.5,4
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from racer.evaluate import evaluate
+from racer.evaluate.config import EvalConfig
+from racer.sim.actions import DiscreteActionSpace
+from racer.sim.racing_line import optimal_lap
+from racer.sim.track_registry import get_track
+from racer.train.config import TrainConfig
+from racer.train.policy import load_policy
+from racer.train.trainer import train
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--track", default="reinvent_base")
+    p.add_argument("--sensor", default="FRONT_FACING_CAMERA")
+    p.add_argument("--network", default="DEEP_CONVOLUTIONAL_NETWORK_SHALLOW")
+    p.add_argument("--reward", default="progress_speed")
+    p.add_argument("--speeds", default="1,2", help="comma-separated speeds of the action grid")
+    p.add_argument("--steering", default="-30,-15,0,15,30")
+    p.add_argument("--minutes", type=float, default=10.0, help="training budget")
+    p.add_argument("--chunk", type=float, default=1.0, help="minutes between evaluations")
+    p.add_argument("--keep-going", action="store_true", help="train the whole budget")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--models-dir", type=Path, default=None)
+    args = p.parse_args()
+
+    track = get_track(args.track)
+    optimal = optimal_lap(track).lap_time
+    actions = DiscreteActionSpace.grid(
+        [float(s) for s in args.steering.split(",")], [float(v) for v in args.speeds.split(",")]
+    )
+    base = TrainConfig(
+        name="time-to-lap", track=args.track, reward=args.reward, sensors=(args.sensor,),
+        network=args.network, action_space=actions, seed=args.seed, minutes=args.chunk,
+        eval_every_minutes=args.chunk * 10, checkpoint_every_minutes=args.chunk * 10,
+    ).merged(num_epochs=args.epochs, batch_size=args.batch_size)  # fmt: skip
+    models = args.models_dir or Path(tempfile.mkdtemp(prefix="racer-bench-"))
+    print(f"track {track.display_name}: optimal lap {optimal:.2f} s; config: sensor "
+          f"{base.sensors[0]}, network {base.network}, {len(actions)} actions up to "
+          f"{actions.max_speed} m/s, batch {base.batch_size}, epochs {base.num_epochs}, "
+          f"envs {base.resolved_n_envs}, seed {base.seed}")  # fmt: skip
+
+    start = time.perf_counter()
+    first_clean: float | None = None
+    best_lap: float | None = None
+    steps = 0
+    train_seconds = 0.0
+    trained = 0.0
+    while trained < args.minutes - 1e-9:
+        trained = min(args.minutes, trained + args.chunk)
+        config = base.merged(minutes=trained)
+        result = train(config, models, resume=trained > args.chunk + 1e-9, force=True)
+        steps, train_seconds = result.steps, train_seconds + result.elapsed_s
+        if result.stopped_by == "signal":
+            print("interrupted")
+            break
+        policy = load_policy(result.run_dir, which="latest")
+        report = evaluate(
+            policy, EvalConfig(track=args.track, trials=3, seed=args.seed),
+            Path(tempfile.mkdtemp(prefix="racer-eval-")), model_config=config,
+        )  # fmt: skip
+        clean = sum(t.completed and t.off_track_count == 0 and t.crash_count == 0
+                    for t in report.trials)  # fmt: skip
+        laps = [t.lap_time for t in report.trials if t.lap_time is not None]
+        if laps and clean == len(report.trials):
+            best_lap = min(laps) if best_lap is None else min(best_lap, min(laps))
+        wall = (time.perf_counter() - start) / 60
+        lap_text = f"{min(laps):.2f} s" if laps else "-"
+        print(f"{wall:6.2f} min wall, {trained:5.1f} min trained, {steps:8d} steps: "
+              f"{clean}/3 clean laps, best lap {lap_text}", flush=True)  # fmt: skip
+        if clean == len(report.trials) and first_clean is None:
+            first_clean = wall
+            if not args.keep_going:
+                break
+
+    print("\nresult")
+    print(f"  minutes to 3/3 clean laps: {first_clean:.2f}" if first_clean else
+          f"  no 3/3 clean laps within {args.minutes} minutes of training")  # fmt: skip
+    print(f"  training env-steps/s:      {steps / max(train_seconds, 1e-9):.0f}")
+    if best_lap is not None:
+        print(f"  best clean lap:            {best_lap:.2f} s = {best_lap / optimal:.2f} x optimal "
+              f"({optimal:.2f} s)")  # fmt: skip
+    if args.models_dir is None:
+        shutil.rmtree(models, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

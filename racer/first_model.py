@@ -1,0 +1,76 @@
+"""racer's main job, end to end: train a small camera model, race it, and chart it.
+
+What ``racer demo`` runs after the scripted lap: a few minutes of training on the default
+camera configuration, a three-trial evaluation under DeepRacer's rules with a video, and the
+analysis charts of the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from racer.analyze import analyze
+from racer.evaluate import evaluate
+from racer.evaluate.config import EvalConfig
+from racer.evaluate.report import EvalReport
+from racer.train.config import TrainConfig
+from racer.train.policy import load_policy
+from racer.train.trainer import TrainResult, train
+
+
+@dataclass(frozen=True)
+class FirstModel:
+    """What the main job produced.
+
+    Attributes:
+        training: The training run's result.
+        evaluation: The evaluation's report (lap times, files).
+        analysis_dir: Folder of the analysis charts.
+    """
+
+    training: TrainResult
+    evaluation: EvalReport
+    analysis_dir: Path
+
+
+def first_model(
+    name: str = "demo",
+    track: str = "reinvent_base",
+    minutes: float = 3.0,
+    models_dir: Path = Path("models"),
+    console: Console | None = None,
+    trials: int = 3,
+    max_time: float = 60.0,
+) -> FirstModel:
+    """Train, evaluate (with video) and analyse a small camera model.
+
+    Args:
+        name: Run name (``models/NAME``; an earlier run of that name is replaced).
+        track: Track to train and race on.
+        minutes: Training budget.
+        models_dir: Folder of run folders.
+        console: Where to show live training progress; None is quiet.
+        trials: Evaluation trials.
+        max_time: Time cap of each trial, simulated seconds.
+
+    Returns:
+        The training result, the evaluation report and the analysis folder.
+    """
+    config = TrainConfig(name=name, track=track, minutes=minutes, reward="progress_speed")
+    result = train(config, models_dir, console=console, force=True)
+    policy = load_policy(result.run_dir, which="best")
+    eval_config = EvalConfig(track=track, trials=trials, max_time=max_time)
+    report = evaluate(
+        policy,
+        eval_config,
+        result.run_dir / "evaluation" / eval_config.run_id,
+        video=True,
+        model_config=policy.config,
+        model_name=name,
+    )
+    analysis = result.run_dir / "analysis"
+    analyze([result.run_dir], analysis)
+    return FirstModel(result, report, analysis)
