@@ -93,3 +93,27 @@ def test_track_from_length_config_and_option(tiny_run: Path, tmp_path: Path) -> 
     _write(odd, ITERATION_0, track_len=99.0)
     unknown = choose_track(read_source(odd))
     assert unknown.track is None and "no built-in track is 99.00 m long" in unknown.how
+
+
+def test_an_episode_running_on_into_the_next_iteration_file_is_one_episode(tmp_path: Path) -> None:
+    run = tmp_path / "split"
+    # racer's trainer cuts its logs at policy updates, not at episode ends.
+    _write(run / "training-simtrace" / "0-iteration.csv", [
+        (7, 1, 0.0, False, True, 0.0, 0.0, "prepare"),
+        (7, 2, 1.0, False, True, 30.0, 3.0, "in_progress"),
+    ])  # fmt: skip
+    _write(run / "training-simtrace" / "1-iteration.csv", [
+        (7, 3, 1.0, True, True, 100.0, 9.0, "lap_complete"),
+        (8, 1, 0.0, False, True, 0.0, 0.0, "prepare"),
+        (8, 2, 0.5, True, False, 10.0, 1.0, "off_track"),
+    ])  # fmt: skip
+    # The same episode number in a file further away is another episode (several workers).
+    _write(run / "training-simtrace" / "3-iteration.csv", [
+        (7, 1, 0.0, False, True, 0.0, 0.0, "prepare"),
+        (7, 2, 1.0, True, False, 5.0, 0.5, "off_track"),
+    ])  # fmt: skip
+    table = episodes(read_source(run).steps)
+    assert list(table.episode) == [7, 8, 7]
+    assert table.lap_time[0] == pytest.approx(9.0)
+    assert table.reward[0] == pytest.approx(2.0) and table.steps[0] == 3
+    assert list(table.status) == ["lap_complete", "off_track", "off_track"]

@@ -62,7 +62,12 @@ class EpisodeTable:
 
 
 def episodes(steps: StepTable) -> EpisodeTable:
-    """Group steps into episodes (by file and episode number, in log order).
+    """Group steps into episodes (by phase and episode number, in log order).
+
+    An episode may run on from one iteration's file into the next (racer's trainer cuts its
+    logs at policy updates, not at episode ends): rows of the same episode number in adjacent
+    files are one episode. The same number in files further apart is another episode (logs
+    of several workers that each count from 0). Adjacent means consecutive iterations.
 
     Args:
         steps: The source's steps.
@@ -73,9 +78,7 @@ def episodes(steps: StepTable) -> EpisodeTable:
     n = len(steps)
     if n == 0:
         return _empty(steps.source)
-    key = np.stack([steps.segment, steps.episode], axis=1)
-    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    inverse, first = _episode_groups(steps)
     order = np.argsort(inverse, kind="stable")  # rows grouped by episode, log order inside
     sorted_group = inverse[order]
     starts = np.flatnonzero(np.r_[True, sorted_group[1:] != sorted_group[:-1]])
@@ -102,6 +105,21 @@ def episodes(steps: StepTable) -> EpisodeTable:
     log_order = np.argsort(first, kind="stable")  # groups come sorted by key; restore log order
     kept = table.select(log_order[finished[log_order]])
     return dataclasses.replace(kept, unfinished=int((~finished).sum()))
+
+
+def _episode_groups(steps: StepTable) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Episode group of each row, and each group's first row (groups sorted by key)."""
+    n = len(steps)
+    phase = np.unique(steps.phase, return_inverse=True)[1].reshape(-1)
+    rows = np.lexsort((np.arange(n), steps.iteration, steps.episode, phase))
+    p, e, s = phase[rows], steps.episode[rows], steps.iteration[rows]
+    new = np.r_[True, (p[1:] != p[:-1]) | (e[1:] != e[:-1]) | (s[1:] - s[:-1] > 1)]
+    group = np.cumsum(new) - 1
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[rows] = group
+    first = np.full(int(group[-1]) + 1, n, dtype=np.int64)
+    np.minimum.at(first, inverse, np.arange(n))
+    return inverse, first
 
 
 def _empty(source: str) -> EpisodeTable:
