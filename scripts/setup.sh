@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Create .venv (if needed) and install racer with a CPU build of PyTorch.
-# Usage: source scripts/setup.sh [EXTRAS]   e.g. EXTRAS=dev for the test tools.
+# Usage: source scripts/setup.sh; RACER_EXTRAS=dev adds the test tools.
 # Other machines: set RACER_TORCH_INDEX=https://download.pytorch.org/whl/cpu to take PyTorch's
 # CPU wheels instead of the default index (which would bring CUDA packages on most Linux PCs).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-extras="${1:-}"
+extras="${RACER_EXTRAS:-}"
 py="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$py" -m venv .venv
