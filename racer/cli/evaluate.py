@@ -73,33 +73,28 @@ def evaluate(
     Results go to models/NAME/evaluation/<track>-<race_type>-seed<k>/: the simtrace
     (evaluation-simtrace/0-iteration.csv), metrics.json, laps.png and, with --video, video.mp4.
     """
-    from racer.evaluate import EvalConfigError, eval_config_for_model
+    from racer.evaluate import eval_config_for_model
     from racer.evaluate import evaluate as run_evaluation
-    from racer.train.config import ConfigError
 
     console = Console()
     with fail_on_user_error(console):
-        try:
-            loaded = _load(model, which)
-            config = eval_config_for_model(
-                loaded.config,
-                track=track,
-                race_type=race_type,
-                boxes=boxes,
-                random_boxes=random_boxes,
-                bots=bots,
-                bot_speed=bot_speed,
-                reverse=reverse,
-                trials=trials,
-                laps=laps,
-                off_track_penalty=off_track_penalty,
-                collision_penalty=collision_penalty,
-                seed=seed,
-                max_time=max_time,
-            )
-        except (EvalConfigError, ConfigError) as exc:
-            console.print(f"[bold red]error:[/] {exc}", highlight=False)
-            raise typer.Exit(1) from exc
+        loaded = _load(model, which)
+        config = eval_config_for_model(
+            loaded.config,
+            track=track,
+            race_type=race_type,
+            boxes=boxes,
+            random_boxes=random_boxes,
+            bots=bots,
+            bot_speed=bot_speed,
+            reverse=reverse,
+            trials=trials,
+            laps=laps,
+            off_track_penalty=off_track_penalty,
+            collision_penalty=collision_penalty,
+            seed=seed,
+            max_time=max_time,
+        )
         out_dir = out or _model_dir(model, loaded) / "evaluation" / config.run_id
         name = Path(model).stem if model.endswith(".zip") else Path(model).name
         console.print(
