@@ -21,7 +21,7 @@ if ! python -c "import torch" 2>/dev/null; then
   fi
 fi
 if [ -n "$extras" ]; then
-  python -m pip install --quiet -e ".[train,$extras]"
+  python -m pip install --quiet -e ".[train,export,$extras]"
 else
-  python -m pip install --quiet -e ".[train]"
+  python -m pip install --quiet -e ".[train,export]"
 fi
