@@ -78,7 +78,7 @@ class TrainConfig:
         bots: Bot-car settings for head-to-bot.
         max_episode_steps: Step cap of a training episode.
         eval_every_minutes: Wall-clock minutes between evaluation laps (best-model choice).
-        eval_episodes: Laps per periodic evaluation.
+        eval_episodes: Laps per periodic evaluation, from evenly spaced starts.
         checkpoint_every_minutes: Wall-clock minutes between checkpoints.
         clone_from: Run folder or model this run continues from (DeepRacer's "clone").
         sac_alpha: SAC's entropy coefficient (DeepRacer's ``sac_alpha``; SAC runs only).
