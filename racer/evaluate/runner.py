@@ -9,13 +9,16 @@ writes, into ``out_dir``:
   (see :mod:`racer.evaluate.report`);
 * ``laps.png`` — every trial's path on the track, coloured by speed;
 * ``video.mp4`` with ``video=True`` — camera beside a top-down view
-  (see :mod:`racer.evaluate.video`).
+  (see :mod:`racer.evaluate.video`); for a mono camera model also ``camera.avi`` (or a
+  ``camera/`` folder of PNGs), every image the policy decided on, lossless, for
+  ``racer drive``: frame *i* pairs with the *i*-th simtrace row that is not ``prepare``.
 
 Everything but the simtrace's ``wall_clock`` column is the same for the same policy and seed.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -93,6 +96,8 @@ def evaluate(
         if isinstance(policy, EnvAware):
             policy.attach(env)
         recorder = EvalVideo(files["video"], env, title) if video else None
+        if recorder is not None and recorder.camera_path is not None:
+            files["camera"] = recorder.camera_path
         with SimtraceWriter(files["simtrace"]) as writer:
             clock = 0.0
             for k in range(config.trials):
@@ -180,6 +185,8 @@ class _TrialRun:
         self._log(info, 0, 0.0, done=False)
         self._frame(obs, info, event=None)
         while True:
+            if self.recorder is not None:
+                self.recorder.decision(obs)
             action = self.policy.predict(obs)
             before = info
             obs, reward, terminated, truncated, info = env.step(action)
@@ -263,6 +270,7 @@ class _TrialRun:
         )
 
 
+@functools.lru_cache(maxsize=16)  # a second or two per track; robustness runs race it often
 def _optimal_lap_time(track: Track) -> float | None:
     """The track's optimal lap time (the yardstick), or None where it cannot be computed."""
     from racer.sim.racing_line import optimal_lap

@@ -10,10 +10,24 @@ One frame per control step plus one at the start of each trial, plus :data:`HOLD
 its end: a trial of ``n`` steps gives ``n + 1 + HOLD_FRAMES`` frames.
 
 When the model has no camera, the camera is rendered for the video alone (and labelled so).
+
+**The camera recording** (mono camera models only): beside the video, :class:`CameraRecording`
+writes every image the policy decided on, losslessly, so that ``racer drive`` can replay them
+through an exported model and compare its actions with the simulator's. It is ``camera.avi``
+(FFV1, 160x120, 15 fps, the gray image written as BGR with three equal channels, which the
+car's ``BGR2GRAY`` turns back into the same gray exactly), or a ``camera/`` folder of
+``000000.png``, ``000001.png``, ... where this machine's OpenCV cannot round-trip FFV1 exactly.
+Frame *i* is the observation of the *i*-th decision of the evaluation, all trials in order:
+it pairs with the *i*-th row of the evaluation simtrace whose ``episode_status`` is not
+``prepare`` (its ``action`` column holds the action the policy chose on that image). The
+observation after a trial's last step is never decided on and is not recorded.
 """
 
 from __future__ import annotations
 
+import functools
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,6 +72,84 @@ STATUS_COLORS: dict[str, RGB] = {
 SPEED_CMAP = "cool"
 """Colour map of speed (cyan slow, magenta fast): clear on asphalt, grass and the yellow line."""
 CAMERA_SENSORS = ("FRONT_FACING_CAMERA", "STEREO_CAMERAS")
+CAMERA_FILE = "camera.avi"
+"""The lossless recording of the policy's camera frames (FFV1)."""
+CAMERA_FRAMES_DIR = "camera"
+"""Its fallback: a folder of numbered PNG frames."""
+
+
+@functools.lru_cache(maxsize=1)
+def ffv1_round_trips() -> bool:
+    """Whether this OpenCV writes and reads FFV1 ``.avi`` files bit-exactly (checked once)."""
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 256, (120, 160, 3), dtype=np.uint8) for _ in range(3)]
+    with tempfile.TemporaryDirectory(prefix="racer-ffv1-") as tmp:
+        path = str(Path(tmp) / "check.avi")
+        writer = cv2.VideoWriter(path, cv2.VideoWriter.fourcc(*"FFV1"), FPS, (160, 120))
+        if not writer.isOpened():
+            return False
+        for frame in frames:
+            writer.write(frame)
+        writer.release()
+        capture = cv2.VideoCapture(path)
+        back: list[Any] = []
+        while True:
+            ok, read = capture.read()
+            if not ok:
+                break
+            back.append(read)
+        capture.release()
+    if len(back) != len(frames):
+        return False
+    return all(np.array_equal(a, b) for a, b in zip(frames, back, strict=True))
+
+
+class CameraRecording:
+    """The gray camera images a policy decided on, written losslessly in order.
+
+    Args:
+        folder: Where ``camera.avi`` (or the ``camera/`` PNG folder) goes; an earlier
+            recording there is replaced.
+        size: (width, height) of the images.
+        use_ffv1: Write FFV1 (default: when :func:`ffv1_round_trips`), else PNG frames.
+    """
+
+    def __init__(
+        self, folder: str | Path, size: tuple[int, int] = (160, 120), use_ffv1: bool | None = None
+    ) -> None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / CAMERA_FILE).unlink(missing_ok=True)
+        shutil.rmtree(folder / CAMERA_FRAMES_DIR, ignore_errors=True)
+        self.size = size
+        self.frames = 0
+        self._writer: cv2.VideoWriter | None = None
+        if use_ffv1 if use_ffv1 is not None else ffv1_round_trips():
+            self.path = folder / CAMERA_FILE
+            fourcc = cv2.VideoWriter.fourcc(*"FFV1")
+            self._writer = cv2.VideoWriter(str(self.path), fourcc, FPS, size)
+            if not self._writer.isOpened():
+                raise RuntimeError(f"OpenCV could not open an FFV1 video writer for {self.path}")
+        else:
+            self.path = folder / CAMERA_FRAMES_DIR
+            self.path.mkdir()
+
+    def add(self, gray: UInt8Array) -> None:
+        """Append one gray ``(height, width)`` image."""
+        image = np.ascontiguousarray(np.asarray(gray, dtype=np.uint8))
+        if image.shape != (self.size[1], self.size[0]):
+            raise ValueError(f"expected a {self.size[1]}x{self.size[0]} image, got {image.shape}")
+        bgr = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+        if self._writer is not None:
+            self._writer.write(bgr)
+        else:
+            cv2.imwrite(str(self.path / f"{self.frames:06d}.png"), bgr)
+        self.frames += 1
+
+    def close(self) -> None:
+        """Finish the file."""
+        if self._writer is not None:
+            self._writer.release()
 
 
 @dataclass(frozen=True)
@@ -204,6 +296,9 @@ class EvalVideo:
         sensors = env.config.sensors
         self._camera_key = next((s for s in sensors if s in CAMERA_SENSORS), None)
         self._single = len(sensors) == 1
+        # The policy's own camera frames, losslessly, for `racer drive` (mono camera only).
+        mono = tuple(sensors) == ("FRONT_FACING_CAMERA",)
+        self.camera = CameraRecording(self.path.parent) if mono else None
         self._camera = None if self._camera_key else Camera(env.track, spec=env.world.spec)
         self._topdown = TopDownView(
             env, (WIDTH - 640, HEIGHT - HEADER), max(1.0, env.config.action_space.max_speed)
@@ -218,6 +313,16 @@ class EvalVideo:
         self._background: UInt8Array | None = None
 
     # ------------------------------------------------------------------ frames
+    @property
+    def camera_path(self) -> Path | None:
+        """The camera recording (``camera.avi`` or the ``camera/`` folder), if any."""
+        return None if self.camera is None else self.camera.path
+
+    def decision(self, obs: Any) -> None:
+        """Record the observation the policy is about to decide on (mono camera models)."""
+        if self.camera is not None:
+            self.camera.add(np.asarray(obs, dtype=np.uint8)[0])
+
     def add(self, frame: VideoFrame) -> None:
         """Write the frame of one step (or of a trial's start)."""
         if frame.trial != self._trial:
@@ -250,8 +355,10 @@ class EvalVideo:
             self._write(img)
 
     def close(self) -> None:
-        """Finish the file."""
+        """Finish the file (and the camera recording)."""
         self._writer.release()
+        if self.camera is not None:
+            self.camera.close()
 
     def _write(self, rgb: UInt8Array) -> None:
         self._writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
