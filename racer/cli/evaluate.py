@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from racer.cli.errors import fail_on_user_error
+from racer.evaluate.config import EvalConfigError
 
 
 def _load(model: str, which: str) -> Any:
@@ -67,17 +68,44 @@ def evaluate(
         Path | None,
         typer.Option(help="Output folder; default models/NAME/evaluation/<run-id>."),
     ] = None,
+    robustness: Annotated[
+        bool,
+        typer.Option(
+            "--robustness",
+            help="Race clean, under each sim-to-real perturbation and all together (same "
+            "seeds); print the table, write robustness.json. See docs/sim-to-real.md.",
+        ),
+    ] = False,
+    strength: Annotated[
+        float,
+        typer.Option(
+            min=0.0, help="--robustness test strength, a multiple of the sim2real preset."
+        ),
+    ] = 1.0,
+    randomize: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--randomize",
+            help="Race under domain randomisation: KEY=VALUE,... or sim2real (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Race a model DeepRacer's way: trials, penalties, lap times, logs, a picture, a video.
 
     Results go to models/NAME/evaluation/<track>-<race_type>-seed<k>/: the simtrace
     (evaluation-simtrace/0-iteration.csv), metrics.json, laps.png and, with --video, video.mp4.
+    With --robustness also robustness.json and robustness/<perturbation>/.
     """
     from racer.evaluate import eval_config_for_model
     from racer.evaluate import evaluate as run_evaluation
+    from racer.evaluate.config import randomization_from_settings
+    from racer.train.options import parse_randomize_option
 
     console = Console()
     with fail_on_user_error(console):
+        randomization = randomization_from_settings(parse_randomize_option(randomize))
+        if robustness and randomization.enabled:
+            raise EvalConfigError("--robustness sets its own perturbations; drop --randomize")
         loaded = _load(model, which)
         config = eval_config_for_model(
             loaded.config,
@@ -94,6 +122,7 @@ def evaluate(
             collision_penalty=collision_penalty,
             seed=seed,
             max_time=max_time,
+            randomization=randomization,
         )
         out_dir = out or _model_dir(model, loaded) / "evaluation" / config.run_id
         name = Path(model).stem if model.endswith(".zip") else Path(model).name
@@ -101,7 +130,11 @@ def evaluate(
             f"Evaluating [bold]{name}[/] on [bold]{config.track}[/]"
             f"{' (reversed)' if config.reverse else ''}: {config.race_type.replace('_', ' ')}, "
             f"{config.trials} trial(s), seed {config.seed}"
+            f"{' (randomised)' if randomization.enabled else ''}"
         )
+        if robustness:
+            _robustness(console, loaded, config, out_dir, name, strength, video)
+            return
         report = run_evaluation(
             loaded,
             config,
@@ -116,6 +149,63 @@ def evaluate(
         )
     console.print(_table(report))
     console.print(f"Results in [bold]{report.out_dir}[/]")
+
+
+def _robustness(
+    console: Console,
+    loaded: Any,
+    config: Any,
+    out_dir: Path,
+    name: str,
+    strength: float,
+    video: bool,
+) -> None:
+    """Run the robustness suite and print its table."""
+    from racer.evaluate.robustness import evaluate_robustness
+
+    report = evaluate_robustness(
+        loaded,
+        config,
+        out_dir,
+        strength=strength,
+        model_config=loaded.config,
+        model_name=name,
+        video=video,
+        on_row=lambda r: console.print(
+            f"  {r.perturbation}: {r.completed}/{r.trials} completed", highlight=False
+        ),
+    )
+    console.print(_robustness_table(report))
+    if report.skipped:
+        console.print(f"Skipped (no camera): {', '.join(report.skipped)}", highlight=False)
+    console.print(f"Results in [bold]{report.files['robustness']}[/]")
+
+
+def _robustness_table(report: Any) -> Table:
+    """One row per perturbation: completion, lap times, progress, off-tracks and crashes."""
+    table = Table(
+        title=f"Robustness · {report.track} · {report.config.race_type.replace('_', ' ')} · "
+        f"strength {report.strength:g}"
+    )
+    for col in ("Perturbation", "Completed", "Mean lap", "Best lap", "Progress", "Off", "Crash"):
+        table.add_column(col, justify="left" if col == "Perturbation" else "right")
+    clean = report.baseline.completion_rate
+    for row in report.rows:
+        style = "green" if row.completion_rate >= clean else "red"
+        table.add_row(
+            row.perturbation,
+            f"[{style}]{100 * row.completion_rate:.0f} %[/]",
+            "—" if row.mean_lap_time is None else f"{row.mean_lap_time:.2f} s",
+            "—" if row.best_lap_time is None else f"{row.best_lap_time:.2f} s",
+            f"{row.mean_progress:.0f} %",
+            str(row.off_track_count),
+            str(row.crash_count),
+        )
+    table.caption = (
+        f"{report.config.trials} trial(s) per row, seed {report.config.seed}; each row "
+        "randomises only its own options, at the ends of their ranges (docs/sim-to-real.md)"
+    )
+    return table
 
 
 def _table(report: Any) -> Table:

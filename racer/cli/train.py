@@ -15,6 +15,7 @@ _RUN = "Run"
 _HYPER = "Training settings (DeepRacer's hyperparameters)"
 _ENV = "Car, track and race"
 _BUDGET = "Budget, evaluation and checkpoints"
+_SIM2REAL = "Domain randomisation (sim-to-real)"
 
 
 def _opt(*names: str, help: str, panel: str = _HYPER, **kw: object) -> typer.models.OptionInfo:
@@ -90,6 +91,23 @@ def train(
     precision: Annotated[
         str | None, _opt("--precision", help="auto (bf16 where the CPU has it) | bf16 | fp32.")
     ] = None,
+    randomize: Annotated[
+        list[str] | None,
+        _opt(
+            "--randomize",
+            help="Domain randomisation KEY=VALUE,... (repeatable), e.g. brightness=0.2,noise=4,"
+            "latency_steps=1; see docs/sim-to-real.md.",
+            panel=_SIM2REAL,
+        ),
+    ] = None,
+    sim2real: Annotated[
+        bool,
+        _opt(
+            "--sim2real",
+            help="Randomise with the sim2real preset (--randomize strength=S scales it).",
+            panel=_SIM2REAL,
+        ),
+    ] = False,
     race_type: Annotated[
         str | None,
         _opt("--race-type", help="time_trial | object_avoidance | head_to_bot.", panel=_ENV),
@@ -149,7 +167,11 @@ def train(
     """
     from racer.rewards.library import UnknownExampleError
     from racer.train.config import ConfigError
-    from racer.train.options import parse_action_space_option, resolve_run
+    from racer.train.options import (
+        parse_action_space_option,
+        parse_randomize_option,
+        resolve_run,
+    )
     from racer.train.run import RunError
     from racer.train.trainer import train as run_training
 
@@ -171,6 +193,7 @@ def train(
         with fail_on_user_error(console):
             if action_space is not None:
                 options["action_space"] = parse_action_space_option(action_space)
+            options["randomization"] = parse_randomize_option(randomize, sim2real)
             run = resolve_run(
                 options,
                 config_file=config,

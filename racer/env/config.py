@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from racer.sim.actions import ActionSpace, DiscreteActionSpace
+from racer.sim.randomize import RandomizationConfig
 from racer.sim.sensors import SensorConfig
 from racer.sim.world import WorldConfig
 
@@ -25,6 +26,9 @@ class EnvConfig:
         sensor_config: Camera, lidar and state-vector settings.
         info_reward_params: Put the reward ``params`` dict into each step's ``info``.
         track_pool: Tracks to draw each episode's track from (seeded); empty: always ``track``.
+        randomization: Domain randomisation of the camera image and the car's actuation,
+            drawn per episode from the env's seeded RNG (see ``docs/sim-to-real.md``); off
+            by default.
     """
 
     track: str = "reinvent_base"
@@ -36,3 +40,4 @@ class EnvConfig:
     sensor_config: SensorConfig = field(default_factory=SensorConfig)
     info_reward_params: bool = False
     track_pool: tuple[str, ...] = ()
+    randomization: RandomizationConfig = field(default_factory=RandomizationConfig)

@@ -14,9 +14,11 @@ from gymnasium import spaces
 from racer.env.config import EnvConfig
 from racer.rewards.loader import load_reward_function
 from racer.sim.actions import ContinuousActionSpace, DiscreteActionSpace
+from racer.sim.perturb import Actuation
 from racer.sim.race import RaceConfig
+from racer.sim.randomize import EpisodeRandomization, RandomizationConfig
 from racer.sim.rules import RulesConfig, Status
-from racer.sim.sensors import Sensor, make_sensor
+from racer.sim.sensors import Randomizable, Sensor, make_sensor
 from racer.sim.topdown import render_topdown
 from racer.sim.track import Track
 from racer.sim.track_registry import get_track
@@ -60,6 +62,11 @@ class RacingEnv(gym.Env[Any, Any]):
     **Track pool**: with ``track_pool`` set, each reset draws the episode's track from the
     pool (seeded), so a policy can learn to drive tracks it has never seen.
 
+    **Domain randomisation**: with ``randomization`` on, each reset draws the episode's
+    camera and actuation variations (:attr:`randomization`) from a generator spawned off
+    ``np_random``, so the race's own draws stay as they were and the same seed gives the
+    same episodes. ``info`` keeps the commanded steering and speed.
+
     **Versions**: v0 — first release.
 
     Args:
@@ -93,6 +100,7 @@ class RacingEnv(gym.Env[Any, Any]):
         self._hfov = cfg.sensor_config.camera.hfov
         self.action_space = _action_space(cfg.action_space)
         self.observation_space = _observation_space(self._sensors)
+        self.randomization: EpisodeRandomization | None = None  # this episode's draw
 
     # ------------------------------------------------------------------ gymnasium API
     def reset(
@@ -108,7 +116,10 @@ class RacingEnv(gym.Env[Any, Any]):
         if pool:
             self._use_stage(pool[int(self.np_random.integers(len(pool)))])
         start = None if options is None else options.get("start_s")
-        self.world.reset(self.np_random, start_s=start, restart=seed is not None)
+        actuation = self._randomize()
+        self.world.reset(
+            self.np_random, start_s=start, restart=seed is not None, actuation=actuation
+        )
         return self._observe(), self._info(self.world.params(self._hfov))
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
@@ -131,6 +142,18 @@ class RacingEnv(gym.Env[Any, Any]):
         """Release the simulator(s)."""
         for _, world, _ in self._stages.values():
             world.close()
+
+    def _randomize(self) -> Actuation | None:
+        """Draw the episode's randomisation, set up the sensors; return the car's actuation."""
+        config = self.config.randomization
+        if not config.enabled:
+            return None
+        rng = self.np_random.spawn(1)[0]  # leaves np_random's own sequence untouched
+        episode = self.randomization = config.draw(rng)
+        for sensor in self._sensors:
+            if isinstance(sensor, Randomizable):
+                sensor.randomize(episode, rng)
+        return Actuation(episode) if episode.actuation else None
 
     def _use_stage(self, name: str) -> None:
         """Switch to the track ``name`` (its world and sensors are built once, then kept)."""
@@ -208,6 +231,8 @@ def _with_overrides(
         )
     if "track_pool" in overrides:
         overrides["track_pool"] = tuple(overrides["track_pool"])
+    if isinstance(overrides.get("randomization"), dict):
+        overrides["randomization"] = RandomizationConfig.from_mapping(overrides["randomization"])
     if isinstance(overrides.get("sensors"), str):
         overrides["sensors"] = (overrides["sensors"],)
     elif "sensors" in overrides:

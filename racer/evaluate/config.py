@@ -15,6 +15,7 @@ from pathlib import Path
 
 from racer.env.config import EnvConfig
 from racer.sim.race import BotConfig, ObstacleConfig, RaceConfig, make_race, normalise_race_type
+from racer.sim.randomize import RandomizationConfig
 from racer.sim.rules import RulesConfig
 from racer.sim.world import StartConfig
 from racer.train.config import TrainConfig
@@ -42,6 +43,9 @@ class EvalConfig:
         seed: Seed of the evaluation; trial *k* resets the environment with ``seed + k``.
         max_time: Time cap of a trial in simulated seconds, penalties included (status
             ``time_up``); the step cap follows as ``ceil(max_time * control rate)``.
+        randomization: Domain randomisation of the camera and the actuation during the
+            trials, drawn per trial from its seed (off by default: evaluations are clean;
+            see :mod:`racer.evaluate.robustness` and ``docs/sim-to-real.md``).
     """
 
     track: str = "reinvent_base"
@@ -55,6 +59,7 @@ class EvalConfig:
     collision_penalty: float = 5.0
     seed: int = 0
     max_time: float = 180.0
+    randomization: RandomizationConfig = field(default_factory=RandomizationConfig)
 
     def __post_init__(self) -> None:
         checks = [
@@ -87,17 +92,19 @@ class EvalConfig:
 
     @property
     def run_id(self) -> str:
-        """Deterministic folder name: ``<track>[-reverse]-<race_type>-seed<k>``.
+        """Deterministic folder name: ``<track>[-reverse]-<race_type>-seed<k>[-randomized]``.
 
         The track part is the name with anything outside ``[A-Za-z0-9_.=-]`` turned into ``-``
-        (a file path gives its stem), so ``generated:42`` gives ``generated-42``.
+        (a file path gives its stem), so ``generated:42`` gives ``generated-42``. An
+        evaluation with randomisation on ends in ``-randomized``.
         """
         name = self.track
         if "/" in name or "\\" in name or name.endswith((".json", ".npy")):
             name = Path(name).stem
         slug = re.sub(r"[^A-Za-z0-9_.=-]+", "-", name).strip("-") or "track"
         reverse = "-reverse" if self.reverse else ""
-        return f"{slug}{reverse}-{self.race_type}-seed{self.seed}"
+        randomized = "-randomized" if self.randomization.enabled else ""
+        return f"{slug}{reverse}-{self.race_type}-seed{self.seed}{randomized}"
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready mapping of the settings."""
@@ -153,8 +160,8 @@ def eval_env_config(model: TrainConfig, config: EvalConfig) -> EnvConfig:
     """The environment of an evaluation: the model's sensors and actions, the evaluation's race.
 
     The car, sensors, action space and reward come from the model; the track, race type, rules
-    (penalties, laps, caps) from the evaluation. Starts are fixed at the start line (no round
-    robin, no random starts).
+    (penalties, laps, caps) and randomisation from the evaluation (never the model's training
+    randomisation). Starts are fixed at the start line (no round robin, no random starts).
 
     Args:
         model: The model's training configuration.
@@ -170,4 +177,16 @@ def eval_env_config(model: TrainConfig, config: EvalConfig) -> EnvConfig:
         rules=config.rules(env.world.control_hz),
         start=StartConfig(round_robin=False, random_start=False, start_fraction=0.0),
     )
-    return dataclasses.replace(env, world=world)
+    return dataclasses.replace(env, world=world, randomization=config.randomization)
+
+
+def randomization_from_settings(settings: dict[str, object] | None) -> RandomizationConfig:
+    """An evaluation's randomisation from ``--randomize`` settings (None: off).
+
+    Raises:
+        EvalConfigError: An unknown key (with a suggestion) or an invalid value.
+    """
+    try:
+        return RandomizationConfig.from_mapping(settings or {})
+    except ValueError as exc:
+        raise EvalConfigError(f"--randomize: {exc}") from None

@@ -18,6 +18,7 @@ Output: ``(H, W)`` uint8 for a mono camera, ``(2, H, W)`` uint8 (left eye first)
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from racer.sim.floor import Floor, FloorStyle, build_floor
+from racer.sim.floor import Floor, FloorStyle, build_coverage, build_floor, recolor
 from racer.sim.raycast import face_factors, prepare_objects, render_frame, trace_objects
 from racer.sim.track import Track
 from racer.sim.types import CarSpec, CarState
@@ -46,6 +47,7 @@ class CameraConfig:
         pitch_deg: Downward pitch, degrees.
         forward: Lens position ahead of the car's base (rear-axle midpoint), metres.
         mount_height: Lens height above the floor, metres.
+        lateral: Lens offset to the left of the car's centre line, metres.
         stereo: Two cameras side by side (output ``(2, H, W)``, left eye first).
         baseline: Distance between the stereo cameras, metres.
         mode: Rendering mode, a key of :data:`RENDER_MODES` (``"fast"`` or ``"real_car"``).
@@ -64,6 +66,7 @@ class CameraConfig:
     pitch_deg: float = 15.0
     forward: float = 0.14
     mount_height: float = 0.12
+    lateral: float = 0.0
     stereo: bool = False
     baseline: float = 0.06
     mode: str = "fast"
@@ -100,10 +103,11 @@ class CameraConfig:
     def eye_offsets(self) -> FloatArray:
         """(E, 3) lens positions in the car frame (forward, left, up), left eye first."""
         if not self.stereo:
-            return np.array([[self.forward, 0.0, self.mount_height]])
+            return np.array([[self.forward, self.lateral, self.mount_height]])
         b = self.baseline / 2.0
+        y = self.lateral
         return np.array(
-            [[self.forward, b, self.mount_height], [self.forward, -b, self.mount_height]]
+            [[self.forward, y + b, self.mount_height], [self.forward, y - b, self.mount_height]]
         )
 
 
@@ -171,6 +175,7 @@ def pixel_rays(config: CameraConfig, width: int, height: int, floor: Floor) -> C
     return CameraRays(width, height, focal, dirs, ground, intr)
 
 
+_MATERIALS = ("carpet", "surface", "border", "centre", "wall", "sky")
 _EMPTY_OBJECTS = np.zeros((0, 7))
 _NO_DEPTH = np.zeros((0, 0, 0))
 _NO_HIT = np.zeros((0, 0, 0), np.int64)
@@ -178,6 +183,10 @@ _NO_HIT = np.zeros((0, 0, 0), np.int64)
 
 class Camera:
     """DeepRacer's front camera(s) over one track.
+
+    :meth:`set_pose_offset` and :meth:`set_colors` vary the mount and the scene's colours
+    episode by episode (domain randomisation); :attr:`config` keeps the configured camera and
+    :attr:`mount` the pose in use.
 
     Args:
         track: The track (its floor raster is built once and cached).
@@ -192,13 +201,17 @@ class Camera:
         self.config = config if config is not None else CameraConfig()
         self.spec = spec if spec is not None else CarSpec()
         self.floor = build_floor(track, self.config.style)
+        self.mount = self.config
         self._eyes = np.ascontiguousarray(self.config.eye_offsets)
         style = self.config.style
         self._scene = np.array(
             [*self.floor.extent, style.resolution, style.wall_height], dtype=np.float64
         )
         self._rays: dict[tuple[int, int], CameraRays] = {}
+        self._base_rays = self._rays
         self._colors = {False: _scene_colors(style, False), True: _scene_colors(style, True)}
+        self._textures = {False: self.floor.gray_levels, True: self.floor.color_levels}
+        self._style = style
 
     @property
     def observation_shape(self) -> tuple[int, ...]:
@@ -210,8 +223,61 @@ class Camera:
         """The cached :class:`CameraRays` of an image size."""
         key = (width, height)
         if key not in self._rays:
-            self._rays[key] = pixel_rays(self.config, width, height, self.floor)
+            self._rays[key] = pixel_rays(self.mount, width, height, self.floor)
         return self._rays[key]
+
+    def set_pose_offset(
+        self, pitch_deg: float = 0.0, forward: float = 0.0, left: float = 0.0, up: float = 0.0
+    ) -> None:
+        """Move the camera from its configured mount (no arguments: back onto it).
+
+        Args:
+            pitch_deg: Added to the downward pitch, degrees.
+            forward: Added to the lens's distance ahead of the base, metres.
+            left: Lens offset to the left, metres.
+            up: Added to the lens's height, metres.
+        """
+        c = self.config
+        if not (pitch_deg or forward or left or up):
+            self.mount, self._rays = c, self._base_rays
+        else:
+            self.mount = dataclasses.replace(
+                c,
+                pitch_deg=c.pitch_deg + pitch_deg,
+                forward=c.forward + forward,
+                lateral=c.lateral + left,
+                mount_height=c.mount_height + up,
+            )
+            self._rays = {}
+        self._eyes = np.ascontiguousarray(self.mount.eye_offsets)
+
+    def set_colors(self, style: FloorStyle | None = None) -> None:
+        """Paint the scene in another style's colours (None: the configured ones).
+
+        Only the colours of carpet, surface, border, centre line, wall and sky are used; the
+        geometry stays the configured style's. The floor is recoloured through its coverage
+        map (:func:`racer.sim.floor.recolor`), about a millisecond, not repainted.
+        """
+        base = self.config.style
+        colors = None if style is None else {m: getattr(style, m) for m in _MATERIALS}
+        if colors is None or colors == {m: getattr(base, m) for m in _MATERIALS}:
+            self._style = base
+            self._textures = {False: self.floor.gray_levels, True: self.floor.color_levels}
+        else:
+            self._style = dataclasses.replace(base, **colors)
+            self._textures = {}
+        self._colors = {
+            False: _scene_colors(self._style, False),
+            True: _scene_colors(self._style, True),
+        }
+
+    def _texture(self, color: bool) -> UInt8Array:
+        """The floor texture in the current colours (recoloured on first use)."""
+        tex = self._textures.get(color)
+        if tex is None:
+            coverage = build_coverage(self.track, self.config.style)
+            tex = self._textures[color] = recolor(coverage, self._style, color)
+        return tex
 
     def render(self, state: CarState, objects: FloatArray | None = None) -> UInt8Array:
         """Render the camera image(s) of a car.
@@ -257,7 +323,7 @@ class Camera:
         else:
             depth, hit = _NO_DEPTH, _NO_HIT
         out = np.empty((n_eye, height, width, nch), np.uint8)
-        tex = self.floor.color_levels if color else self.floor.gray_levels
+        tex = self._texture(color)
         render_frame(
             out,
             rays.ground,

@@ -7,10 +7,16 @@ centre line. A low wall may stand on the rectangle's edge. Both the fast camera
 same raster, so they see the same scene.
 
 Texture rows run from the floor's north edge (largest y) down, so a saved PNG looks like a map.
+
+For colour randomisation, :func:`build_coverage` paints once per track how much of each texel is
+carpet, border and centre line (the rest is track surface); :func:`recolor` turns that into the
+textures of any other colours in one linear OpenCV pass (painting with anti-aliasing and the
+box-filtered pyramid are linear, so this equals repainting, up to rounding).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass
@@ -222,3 +228,62 @@ def build_floor(track: Track, style: FloorStyle = FloorStyle()) -> Floor:
     for arr in (floor.color, floor.gray_levels, floor.color_levels):
         arr.setflags(write=False)
     return floor
+
+
+_COVERAGE_COLORS: dict[str, BGR] = {
+    "carpet": (255, 0, 0),
+    "surface": (0, 0, 0),
+    "border": (0, 255, 0),
+    "centre": (0, 0, 255),
+}
+"""Painting in these "colours" gives each material's coverage in one channel (B, G, R)."""
+
+
+@functools.lru_cache(maxsize=16)
+def build_coverage(track: Track, style: FloorStyle = FloorStyle()) -> UInt8Array:
+    """Material coverage of every texel of the floor's pyramid (cached per track and style).
+
+    Args:
+        track: The track.
+        style: Geometry of the lines and the raster (its colours are ignored).
+
+    Returns:
+        (N, 1, 3) uint8, texels in :class:`Floor`'s flat pyramid order: carpet, border and
+        centre-line coverage, 0-255 (track surface is the rest).
+    """
+    c = _COVERAGE_COLORS
+    coded = dataclasses.replace(
+        style, carpet=c["carpet"], surface=c["surface"], border=c["border"], centre=c["centre"]
+    )
+    painted = paint_floor(track, coded)
+    levels = _pyramid(painted, style.mip_levels)
+    flat = np.concatenate([lv.reshape(-1, 3) for lv in levels]).reshape(-1, 1, 3)
+    flat.setflags(write=False)
+    return flat
+
+
+def recolor(coverage: UInt8Array, style: FloorStyle, color: bool) -> UInt8Array:
+    """The floor's flat texture pyramid in ``style``'s colours.
+
+    Args:
+        coverage: From :func:`build_coverage`.
+        style: The colours of carpet, surface, border and centre line.
+        color: BGR (3 values per texel, like :attr:`Floor.color_levels`) instead of gray
+            (like :attr:`Floor.gray_levels`).
+
+    Returns:
+        Flat uint8 texture, ready for the camera.
+    """
+    if color:
+        surface = np.array(style.surface, dtype=np.float64)
+        mats = [
+            np.array(getattr(style, m), dtype=np.float64) for m in ("carpet", "border", "centre")
+        ]
+    else:
+        surface = np.array([bgr_to_gray(style.surface)], dtype=np.float64)
+        mats = [
+            np.array([bgr_to_gray(getattr(style, m))], dtype=np.float64)
+            for m in ("carpet", "border", "centre")
+        ]
+    matrix = np.column_stack([*((m - surface) / 255.0 for m in mats), surface])
+    return np.ascontiguousarray(cv2.transform(coverage, matrix), dtype=np.uint8).ravel()

@@ -1,7 +1,8 @@
 """The sensor registry: DeepRacer's sensor names mapped to racer's sensors.
 
 Every sensor has a ``name``, the ``shape``, ``dtype``, ``low`` and ``high`` of its observations
-and ``observe(car, objects) -> ndarray``. Add one with :func:`register_sensor`.
+and ``observe(car, objects) -> ndarray``. Add one with :func:`register_sensor`. Sensors that
+domain randomisation can vary (the cameras) also implement :class:`Randomizable`.
 """
 
 from __future__ import annotations
@@ -9,13 +10,15 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
 
 from racer.sim.camera import Camera, CameraConfig
 from racer.sim.lidar import Lidar, LidarConfig, SectorLidar
+from racer.sim.perturb import FrameEffects
+from racer.sim.randomize import EpisodeRandomization
 from racer.sim.state_sensor import StateConfig, StateSensor
 from racer.sim.track import Track
 from racer.sim.types import CarSpec, CarState
@@ -43,8 +46,19 @@ class Sensor(Protocol):
         """One observation for the car among the objects ((K, 7) packed)."""
 
 
+@runtime_checkable
+class Randomizable(Protocol):
+    """A sensor whose readings domain randomisation varies (see :mod:`racer.sim.randomize`)."""
+
+    def randomize(self, episode: EpisodeRandomization | None, rng: np.random.Generator) -> None:
+        """Apply an episode's draw (None: read exactly as configured)."""
+
+
 class CameraSensor:
-    """Front camera(s): ``(1, H, W)`` or, stereo, ``(2, H, W)`` uint8 gray frames."""
+    """Front camera(s): ``(1, H, W)`` or, stereo, ``(2, H, W)`` uint8 gray frames.
+
+    Randomisation moves the camera, recolours the scene and post-processes each frame.
+    """
 
     def __init__(self, name: str, track: Track, spec: CarSpec, config: CameraConfig) -> None:
         self.name = name
@@ -53,10 +67,27 @@ class CameraSensor:
         self.shape: tuple[int, ...] = shape if len(shape) == 3 else (1, *shape)
         self.dtype = np.uint8
         self.low, self.high = 0.0, 255.0
+        self._effects: FrameEffects | None = None
+
+    def randomize(self, episode: EpisodeRandomization | None, rng: np.random.Generator) -> None:
+        """Set the episode's camera pose, scene colours and frame effects (None: none)."""
+        cam = self.camera
+        if episode is None:
+            cam.set_pose_offset()
+            cam.set_colors(None)
+            self._effects = None
+            return
+        forward, left, up = episode.camera_offset
+        cam.set_pose_offset(episode.camera_pitch_deg, forward, left, up)
+        cam.set_colors(episode.style(cam.config.style) if episode.recolors else None)
+        self._effects = FrameEffects(episode, rng) if episode.frame_effects else None
 
     def observe(self, car: CarState, objects: NDArray[np.float64]) -> NDArray[np.uint8]:
         """Render the frame(s)."""
-        return self.camera.render(car, objects).reshape(self.shape)
+        image = self.camera.render(car, objects)
+        if self._effects is not None:
+            image = self._effects(image)
+        return image.reshape(self.shape)
 
 
 class LidarSensor:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from racer.sim.params import ParamsInput, build_params
+from racer.sim.perturb import Actuation
 from racer.sim.physics import PhysicsConfig, PhysicsWorld
 from racer.sim.race import RaceConfig, make_race
 from racer.sim.rules import TERMINAL, EpisodeTracker, RulesConfig, Status
@@ -115,6 +116,7 @@ class RaceWorld:
         self._tracker = EpisodeTracker.start(track.length, 0.0)
         self._objects: tuple[RaceObject, ...] = ()
         self._objects_arr = objects_array([])
+        self._actuation: Actuation | None = None
         self.record: StepRecord | None = None
 
     # ------------------------------------------------------------------ episode control
@@ -134,6 +136,7 @@ class RaceWorld:
         start_s: float | None = None,
         *,
         restart: bool = False,
+        actuation: Actuation | None = None,
     ) -> StepRecord:
         """Start a new episode.
 
@@ -142,12 +145,15 @@ class RaceWorld:
             start_s: Where to start along the track; defaults to the start policy.
             restart: Begin the round-robin schedule again (as after seeding), so that the
                 same seed gives the same sequence of episodes.
+            actuation: How the car carries out this episode's commands (latency, servo trim
+                and gains, see :class:`racer.sim.perturb.Actuation`); None: exactly.
 
         Returns:
             The ``prepare`` record at the start pose.
         """
         if rng is not None:
             self._rng = rng
+        self._actuation = actuation
         self._episode = 0 if restart else self._episode + 1
         s0 = self.next_start() if start_s is None else float(self.track.wrap(start_s))
         self.race.reset(self.track, s0, self._rng)
@@ -194,6 +200,9 @@ class RaceWorld:
     def step(self, steering_deg: float, speed: float) -> StepRecord:
         """Advance one control step with a commanded steering angle and speed.
 
+        The record keeps the command; with an episode :class:`~racer.sim.perturb.Actuation`
+        the car carries out its (delayed, trimmed, scaled) version, clipped to the limits.
+
         Args:
             steering_deg: Commanded steering, degrees, positive = left (clipped to the car's limit).
             speed: Commanded speed, m/s (clipped to the car's range).
@@ -213,7 +222,13 @@ class RaceWorld:
             self.race.advance(self.dt)
             self._set_objects()
         before = self.physics.car_state
-        car = self.physics.step(math.radians(steering_deg), speed)
+        applied_steering, applied_speed = steering_deg, speed
+        if self._actuation is not None:
+            applied_steering, applied_speed = self._actuation(steering_deg, speed)
+            limit = spec.max_steering_deg
+            applied_steering = min(max(applied_steering, -limit), limit)
+            applied_speed = min(max(applied_speed, spec.min_speed), spec.max_speed)
+        car = self.physics.step(math.radians(applied_steering), applied_speed)
         self._steps += 1
         self._sim_time += self.dt
 

@@ -24,6 +24,7 @@ from racer.sim.actions import (
     action_space_from_metadata,
 )
 from racer.sim.race import BotConfig, ObstacleConfig, RaceConfig, normalise_race_type
+from racer.sim.randomize import RandomizationConfig
 from racer.sim.rules import RulesConfig
 from racer.sim.sensors import canonical_sensor
 from racer.sim.world import StartConfig, WorldConfig
@@ -89,6 +90,10 @@ class TrainConfig:
             tracks 1 to 50. The periodic evaluation laps still run on ``track``.
         precision: CNN arithmetic: ``auto`` (bfloat16 on CPUs with native bf16 units, about
             twice as fast; float32 elsewhere), ``bf16`` or ``fp32``. Weights stay float32.
+        randomization: Domain randomisation of the training envs' camera images and
+            actuation, for models that will drive a real car (``docs/sim-to-real.md``); off by
+            default. YAML: a mapping of its settings, optionally with ``preset: sim2real``
+            and ``strength``. The periodic evaluation laps run without it.
     """
 
     name: str = "my-model"
@@ -126,6 +131,7 @@ class TrainConfig:
     vec_env: str = "dummy"
     precision: str = "auto"
     track_pool: tuple[str, ...] = ()
+    randomization: RandomizationConfig = field(default_factory=RandomizationConfig)
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -154,6 +160,7 @@ class TrainConfig:
             reward_function=self.reward,
             world=WorldConfig(race=race, rules=rules, start=start),
             track_pool=() if evaluation else self.track_pool,
+            randomization=RandomizationConfig() if evaluation else self.randomization,
         )
         return dataclasses.replace(env, **overrides)
 
@@ -214,8 +221,18 @@ class TrainConfig:
         return cls.from_dict(data, source=str(p))
 
     def merged(self, **overrides: Any) -> TrainConfig:
-        """A copy with the given (non-None) settings replaced, validated."""
+        """A copy with the given (non-None) settings replaced, validated.
+
+        A ``randomization`` mapping updates this run's randomisation key by key (a ``preset``
+        in it starts from the preset instead).
+        """
         clean = {k: _coerce(k, v, "option") for k, v in overrides.items() if v is not None}
+        update = overrides.get("randomization")
+        if isinstance(update, dict):
+            try:
+                clean["randomization"] = _randomization(update, self.randomization)
+            except ValueError as exc:
+                raise ConfigError(f"option: randomization: {exc}") from None
         return dataclasses.replace(self, **clean)
 
 
@@ -271,9 +288,28 @@ def _coerce(key: str, value: Any, source: str) -> Any:
             return ObstacleConfig(**value)
         if key == "bots" and isinstance(value, dict):
             return BotConfig(**value)
+        if key == "randomization":
+            return _randomization(value)
     except (ActionSpaceError, ValueError, TypeError) as exc:
         raise ConfigError(f"{source}: {key}: {exc}") from None
     return value
+
+
+def _randomization(value: Any, base: RandomizationConfig | None = None) -> RandomizationConfig:
+    """A ``randomization`` value: a mapping of settings, a preset name, or None (off).
+
+    Raises:
+        ValueError: Unknown keys (with a suggestion), bad values or a bad type.
+    """
+    if isinstance(value, RandomizationConfig):
+        return value
+    if value is None:
+        return RandomizationConfig()
+    if isinstance(value, str):
+        return RandomizationConfig.from_mapping({"preset": value})
+    if isinstance(value, dict):
+        return RandomizationConfig.from_mapping(value, base)
+    raise ValueError(f"expected a mapping of settings or a preset name, got {type(value).__name__}")
 
 
 def expand_track_names(spec: str) -> list[str]:

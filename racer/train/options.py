@@ -79,6 +79,43 @@ def parse_action_space_option(text: str) -> ActionSpace:
     return parse_action_space(value)
 
 
+def parse_randomize_option(
+    texts: list[str] | None, sim2real: bool = False
+) -> dict[str, Any] | None:
+    """Read ``--randomize KEY=VALUE,...`` (repeatable) and ``--sim2real``.
+
+    ``--sim2real`` starts from the ``sim2real`` preset (``strength=S`` scales it); other keys
+    set single options (``docs/sim-to-real.md``); they update the base run's randomisation
+    (or the ``--config`` file's) key by key. ``--randomize off`` turns it all off.
+
+    Args:
+        texts: The ``--randomize`` values, e.g. ``["brightness=0.2,noise=4", "latency_steps=1"]``.
+        sim2real: ``--sim2real`` was given.
+
+    Returns:
+        The settings for ``TrainConfig.merged(randomization=...)``, or None when neither
+        option was given.
+
+    Raises:
+        ConfigError: A malformed item.
+    """
+    settings: dict[str, Any] = {"preset": "sim2real"} if sim2real else {}
+    for text in texts or []:
+        for item in filter(None, (part.strip() for part in text.split(","))):
+            key, eq, value = item.partition("=")
+            if not eq and key.lower() in ("sim2real", "off", "none"):
+                settings["preset"] = key.lower()
+                continue
+            if not eq or not key.strip() or not value.strip():
+                raise ConfigError(
+                    f"--randomize {item!r}: expected KEY=VALUE (e.g. brightness=0.2,noise=4)"
+                )
+            settings[key.strip()] = value.strip()
+    if not settings and not texts:
+        return None
+    return settings
+
+
 def resolve_run(
     options: dict[str, Any],
     *,
