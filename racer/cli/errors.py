@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from racer.drive.errors import DriveError
 from racer.evaluate.config import EvalConfigError
 from racer.rewards.loader import RewardFunctionError
 from racer.sim.actions import ActionSpaceError
@@ -25,6 +26,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     ConfigError,
     EvalConfigError,
     RunError,
+    DriveError,
     FileNotFoundError,
 )
 

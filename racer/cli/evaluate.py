@@ -53,7 +53,14 @@ def evaluate(
     max_time: Annotated[
         float, typer.Option(help="Time cap of a trial, simulated seconds incl. penalties.")
     ] = 180.0,
-    video: Annotated[bool, typer.Option("--video", help="Also write video.mp4.")] = False,
+    video: Annotated[
+        bool,
+        typer.Option(
+            "--video",
+            help="Also write video.mp4 (and camera.avi, the frames a camera model "
+            "decided on, for racer drive).",
+        ),
+    ] = False,
     seed: Annotated[int, typer.Option(help="Seed; the same seed gives the same results.")] = 0,
     reverse: Annotated[bool, typer.Option("--reverse", help="Drive the track backwards.")] = False,
     boxes: Annotated[int | None, typer.Option(help="Boxes (object avoidance), 1-6.")] = None,
@@ -93,7 +100,9 @@ def evaluate(
     """Race a model DeepRacer's way: trials, penalties, lap times, logs, a picture, a video.
 
     Results go to models/NAME/evaluation/<track>-<race_type>-seed<k>/: the simtrace
-    (evaluation-simtrace/0-iteration.csv), metrics.json, laps.png and, with --video, video.mp4.
+    (evaluation-simtrace/0-iteration.csv), metrics.json, laps.png and, with --video,
+    video.mp4 (plus camera.avi for a camera model: the exact frames it decided on, which
+    `racer drive` replays).
     With --robustness also robustness.json and robustness/<perturbation>/.
     """
     from racer.evaluate import eval_config_for_model

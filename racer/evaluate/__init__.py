@@ -27,6 +27,7 @@ from racer.evaluate.policies import (
     encode_action,
 )
 from racer.evaluate.report import EvalReport, TrialResult, TrialTrace
+from racer.evaluate.robustness import RobustnessReport, evaluate_robustness
 from racer.evaluate.runner import evaluate
 
 __all__ = [
@@ -38,10 +39,12 @@ __all__ = [
     "Policy",
     "PursuitPolicy",
     "RandomPolicy",
+    "RobustnessReport",
     "TrialResult",
     "TrialTrace",
     "encode_action",
     "eval_config_for_model",
     "eval_env_config",
     "evaluate",
+    "evaluate_robustness",
 ]
