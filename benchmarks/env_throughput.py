@@ -14,9 +14,14 @@ import gymnasium as gym
 import numpy as np
 
 import racer.env  # noqa: F401  (registers the ids)
+from racer.sim.randomize import RandomizationConfig
 
 CONFIGS = {
     "camera (160x120 gray)": {"sensors": ("FRONT_FACING_CAMERA",)},
+    "camera, --sim2real": {
+        "sensors": ("FRONT_FACING_CAMERA",),
+        "randomization": RandomizationConfig.sim2real(),
+    },
     "stereo camera": {"sensors": ("STEREO_CAMERAS",)},
     "lidar (64 beams)": {"sensors": ("LIDAR",)},
     "state vector": {"sensors": ("STATE",)},
@@ -64,7 +69,8 @@ def main() -> None:
             "time_trial": "racer/TimeTrial-v0",
             "object_avoidance": "racer/ObjectAvoidance-v0",
         }[race]
-        env = gym.make(env_id, track=args.track, sensors=kwargs["sensors"])
+        extra = {"randomization": kwargs["randomization"]} if "randomization" in kwargs else {}
+        env = gym.make(env_id, track=args.track, sensors=kwargs["sensors"], **extra)
         rate, eps = measure(env, args.steps)
         env.close()
         print(f"{name:28s} {rate:10.0f} {eps:9d} {rate / peer_rate:15.1f}")

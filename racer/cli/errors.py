@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from racer.drive.errors import DriveError
 from racer.evaluate.config import EvalConfigError
+from racer.export.errors import ExportError
 from racer.rewards.loader import RewardFunctionError
 from racer.sim.actions import ActionSpaceError
 from racer.sim.race import RaceError
@@ -27,6 +28,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     EvalConfigError,
     RunError,
     DriveError,
+    ExportError,
     FileNotFoundError,
 )
 
