@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,18 +11,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from racer.cli.errors import fail_on_user_error
-
-
-@contextmanager
-def _fail_on_drive_error(console: Console) -> Iterator[None]:
-    """Report a :class:`racer.drive.DriveError` as one line with exit status 1."""
-    from racer.drive.errors import DriveError
-
-    try:
-        yield
-    except DriveError as exc:
-        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(1) from exc
 
 
 def _line(result: Any) -> str:
@@ -82,7 +68,7 @@ def drive(
     from racer.drive import drive as run_drive
 
     console = Console()
-    with fail_on_user_error(console), _fail_on_drive_error(console):
+    with fail_on_user_error(console):
         summary = run_drive(
             model,
             source,

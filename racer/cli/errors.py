@@ -39,5 +39,5 @@ def fail_on_user_error(console: Console) -> Iterator[None]:
     try:
         yield
     except USER_ERRORS as exc:
-        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc

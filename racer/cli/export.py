@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -54,7 +52,7 @@ def export(
     from racer.export import export_policy
 
     console = Console()
-    with fail_on_user_error(console), _fail_on_export_error(console):
+    with fail_on_user_error(console):
         console.print(
             f"Exporting [bold]{escape(model)}[/] as [bold]{escape(format)}[/], "
             f"checking it on {frames} simulator frames ...",
@@ -72,18 +70,6 @@ def export(
         )
     console.print(_table(result))
     console.print(f"Wrote [bold]{escape(str(result.path))}[/]", highlight=False)
-
-
-@contextmanager
-def _fail_on_export_error(console: Console) -> Iterator[None]:
-    """An export the model cannot take, or one that failed its check: ``error: ...``, exit 1."""
-    from racer.export import ExportError
-
-    try:
-        yield
-    except ExportError as exc:
-        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(1) from exc
 
 
 def _table(result: Any) -> Table:
