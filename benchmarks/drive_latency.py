@@ -10,7 +10,7 @@ is pinned to one CPU, OpenCV uses one thread, ONNX Runtime one intra-op thread a
 
 Without ``--model`` the network is DeepRacer's shallow CNN (conv 32 8x8/4, conv 64 4x4/2,
 conv 64 3x3/1, dense 512, ``--actions`` outputs) with random weights, written by
-:mod:`racer.drive.synthetic`. With ``--model`` a trained run is exported by ``racer.export``.
+:mod:`racer.export.synthetic`. With ``--model`` a trained run is exported by ``racer.export``.
 
 Rows: the DeepRacer ``.tar.gz`` (frozen ``.pb``) via OpenVINO, ONNX via ONNX Runtime and via
 OpenVINO, OpenVINO IR with FP32 and with FP16 weights. ``--precision`` sets OpenVINO's CPU
@@ -31,7 +31,7 @@ from rich.console import Console
 from rich.table import Table
 
 from racer.drive import LatencyStats, load_model, preprocess
-from racer.drive import synthetic as sy
+from racer.export import synthetic as sy
 
 GOAL_MS = 5.0
 
@@ -51,40 +51,35 @@ def camera_frames(n: int, seed: int = 0) -> list[np.ndarray]:
 
 def synthetic_models(folder: Path, actions: int) -> dict[str, Path]:
     """The shallow CNN with random weights in every format."""
-    cnn = sy.random_cnn(actions)
-    steering = np.linspace(-30, 30, actions)
-    meta = sy.discrete_metadata([(float(s), 1.0 + (i % 2)) for i, s in enumerate(steering)])
-    onnx = sy.write_onnx(cnn, folder / "shallow.onnx", meta)
+    graph = sy.random_graph(actions)  # steering spread over -30..30 degrees, 1 or 2 m/s
     return {
-        "deepracer": sy.write_deepracer(cnn, folder / "shallow.tar.gz", meta),
-        "onnx": onnx,
-        "ir32": sy.write_openvino(onnx, folder / "shallow-fp32", meta),
-        "ir16": sy.write_openvino(onnx, folder / "shallow-fp16", meta, fp16=True),
+        "deepracer": sy.write_deepracer(graph, folder / "shallow.tar.gz"),
+        "onnx": sy.write_onnx(graph, folder / "shallow.onnx"),
+        "ir32": sy.write_openvino(graph, folder / "shallow-fp32"),
+        "ir16": sy.write_openvino(graph, folder / "shallow-fp16", fp16=True),
     }
 
 
 def exported_models(folder: Path, name: str, models_dir: Path) -> dict[str, Path]:
     """A trained run exported in every format (a short parity check each).
 
-    The FP16 IR is converted here from the checked ONNX export: only its speed is measured,
-    so the exporter's FP16 parity threshold does not stand in the way.
+    The FP16 IR is written from the same layers without a parity check: only its speed is
+    measured, so the exporter's FP16 parity threshold does not stand in the way.
     """
-    import json
+    from racer.export import export_loaded
+    from racer.export.extract import extract_graph
+    from racer.train.policy import load_policy
 
-    from racer.drive.runtimes import OnnxRuntime
-    from racer.export import export_policy
+    policy = load_policy(name, models_dir=models_dir)
 
     def export(fmt: str, out: str) -> Path:
-        result = export_policy(name, fmt, folder / out, models_dir=models_dir, frames=50)
-        return Path(result.path)
+        return Path(export_loaded(policy, fmt, folder / out, frames=50).path)
 
-    onnx = export("onnx", f"{name}.onnx")
-    meta = json.loads(OnnxRuntime(onnx).metadata_text or "{}")
     return {
         "deepracer": export("deepracer", f"{name}.tar.gz"),
-        "onnx": onnx,
+        "onnx": export("onnx", f"{name}.onnx"),
         "ir32": export("openvino", f"{name}-fp32"),
-        "ir16": sy.write_openvino(onnx, folder / f"{name}-fp16", meta, fp16=True),
+        "ir16": sy.write_openvino(extract_graph(policy), folder / f"{name}-fp16", fp16=True),
     }
 
 

@@ -28,8 +28,9 @@ from racer.drive import (
     preprocess,
     throttle_curve,
 )
-from racer.drive import synthetic as sy
 from racer.evaluate.video import CameraRecording, ffv1_round_trips
+from racer.export import synthetic as sy
+from racer.export.deepracer import read_archive
 from racer.sim.actions import ContinuousActionSpace, DiscreteActionSpace
 
 runner = CliRunner()
@@ -41,12 +42,11 @@ META = sy.discrete_metadata(ACTIONS)
 def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """One tiny random network written in every format the car side loads."""
     folder = tmp_path_factory.mktemp("models")
-    cnn = sy.tiny_cnn(len(ACTIONS), seed=3)
-    onnx = sy.write_onnx(cnn, folder / "tiny.onnx", META)
+    graph = sy.tiny_graph(len(ACTIONS), seed=3, metadata=META)
     return {
-        "onnx": onnx,
-        "deepracer": sy.write_deepracer(cnn, folder / "tiny.tar.gz", META),
-        "openvino": sy.write_openvino(onnx, folder / "tiny-openvino", META),
+        "onnx": sy.write_onnx(graph, folder / "tiny.onnx"),
+        "deepracer": sy.write_deepracer(graph, folder / "tiny.tar.gz"),
+        "openvino": sy.write_openvino(graph, folder / "tiny-openvino"),
     }
 
 
@@ -226,9 +226,9 @@ def test_source_errors(models: dict[str, Path], tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- models and runtimes
 def test_every_format_and_runtime_gives_the_same_actions(models: dict[str, Path]) -> None:
-    cnn = sy.tiny_cnn(len(ACTIONS), seed=3)
+    graph = sy.tiny_graph(len(ACTIONS), seed=3, metadata=META)
     xs = [preprocess(f) for f in _frames(12, seed=4)]
-    reference = [cnn.forward(x) for x in xs]
+    reference = [sy.numpy_forward(graph, x) for x in xs]
     loaded = [
         load_model(models["onnx"], "onnxruntime"),
         load_model(models["onnx"], "openvino"),
@@ -272,7 +272,7 @@ def _with_meta(path: Path, meta: dict[str, object], pb: bytes) -> Path:
 
 
 def test_model_errors(models: dict[str, Path], tmp_path: Path) -> None:
-    pb = sy.graphdef_bytes(sy.tiny_cnn(len(ACTIONS), seed=3))
+    _, pb = read_archive(models["deepracer"])
     with pytest.raises(ModelError, match="no such model"):
         load_model(tmp_path / "missing.tar.gz")
     with pytest.raises(ModelError, match="not a readable tar"):
@@ -296,15 +296,15 @@ def test_model_errors(models: dict[str, Path], tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="action space mismatch: the network has 5 outputs"):
         load_model(_with_meta(tmp_path / "three.tar.gz", three, pb))
     with pytest.raises(ModelError, match="no model_metadata"):
-        sy.write_onnx(sy.tiny_cnn(5), tmp_path / "bare" / "bare.onnx")
+        sy.write_onnx(sy.tiny_graph(5), tmp_path / "bare" / "bare.onnx", with_metadata=False)
         load_model(tmp_path / "bare" / "bare.onnx")
     with pytest.raises(ModelError, match="ONNX Runtime reads .onnx files only"):
         load_model(models["deepracer"], "onnxruntime")
     with pytest.raises(DriveError, match="did you mean onnxruntime"):
         load_model(models["onnx"], "onnxruntim")
-    stereo_net = sy.random_cnn(5, channels=2, convs=sy.TINY, hidden=(16,))
+    stereo_net = sy.tiny_graph(5, channels=2, metadata=META)
     with pytest.raises(ModelError, match="two camera images"):
-        load_model(sy.write_onnx(stereo_net, tmp_path / "stereo.onnx", META))
+        load_model(sy.write_onnx(stereo_net, tmp_path / "stereo.onnx"))
     run = tmp_path / "my-run"
     run.mkdir()
     (run / "config.yaml").write_text("name: my-run\n")
@@ -338,12 +338,12 @@ def test_drive_a_continuous_model(tmp_path: Path) -> None:
         "action_space_type": "continuous",
         "sensor": ["FRONT_FACING_CAMERA"],
     }
-    cnn = sy.tiny_cnn(2, softmax=False, seed=1)
-    path = sy.write_onnx(cnn, tmp_path / "cont.onnx", meta)
+    graph = sy.tiny_graph(2, head="tanh", seed=1, metadata=meta)
+    path = sy.write_onnx(graph, tmp_path / "cont.onnx")
     frames = _frames(3, seed=9)
     summary = drive(path, _write_frames(tmp_path / "frames", frames), max_speed=100)
     for result, frame in zip(summary.results, frames, strict=True):
-        steer, speed = cnn.forward(preprocess(frame))[0]
+        steer, speed = sy.numpy_forward(graph, preprocess(frame))[0]
         c = result.command
         assert c.index is None
         assert c.steering_angle == pytest.approx(20 * steer, abs=1e-4)
@@ -382,7 +382,7 @@ def test_the_car_side_imports_no_torch(models: dict[str, Path], tmp_path: Path) 
     frames = _write_frames(tmp_path / "frames", _frames(2, seed=7))
     code = f"""
 import sys
-import racer.drive, racer.drive.synthetic
+import racer.drive
 from racer.drive import drive
 drive({str(models["deepracer"])!r}, {str(frames)!r})
 drive({str(models["onnx"])!r}, {str(frames)!r})

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -32,6 +34,7 @@ from racer.export.layers import (
     to_nhwc,
 )
 from racer.export.parity import compare
+from racer.export.synthetic import numpy_forward, tiny_graph
 
 SHAPE = (2, 30, 40)  # a small stereo-like image keeps these tests fast
 RNG = np.random.default_rng(7)
@@ -125,6 +128,25 @@ def test_writers_reproduce_the_layers(
             assert check.passed, check.describe()
         else:  # random weights lose more to float16 than trained ones; the tests below use those
             assert check.max_abs_diff < 1e-2, check.describe()
+
+
+@pytest.mark.parametrize("tail", [Softmax(), Clip(), Tanh()])
+def test_the_numpy_reference_matches_the_trainers_arithmetic(
+    tail: object, images: np.ndarray
+) -> None:
+    graph = _graph(tail, 5 if isinstance(tail, Softmax) else 2)
+    got = numpy_forward(graph, to_nhwc(images))
+    np.testing.assert_allclose(got, _torch_forward(graph, images), atol=1e-5)
+
+
+def test_synthetic_graphs_have_the_cars_shape_and_import_no_torch() -> None:
+    graph = tiny_graph(3, head="clip", channels=2)
+    assert graph.nhwc_shape == (120, 160, 2) and graph.sensor == "STEREO_CAMERAS"
+    assert graph.metadata["action_space_type"] == "continuous" == graph.action_space_type
+    assert numpy_forward(graph, np.full((4, 120, 160, 2), 255.0)).shape == (4, 3)
+    code = "import sys, racer.export.synthetic; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "False", out.stdout + out.stderr
 
 
 def test_the_car_graph_uses_only_plain_operators(tmp_path: Path) -> None:
