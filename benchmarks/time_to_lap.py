@@ -71,7 +71,7 @@ def main() -> None:
         trained = min(args.minutes, trained + args.chunk)
         config = base.merged(minutes=trained)
         result = train(config, models, resume=trained > args.chunk + 1e-9, force=True)
-        steps, train_seconds = result.steps, train_seconds + result.elapsed_s
+        steps, train_seconds = result.steps, result.elapsed_s  # both count all sessions
         if result.stopped_by == "signal":
             print("interrupted")
             break
