@@ -10,8 +10,7 @@ from typing import Any
 import onnx
 import openvino as ov
 import pytest
-from tensorboard.compat.proto import graph_pb2
-from test_export_helpers import decisive, train_tiny
+from test_export_helpers import car_graph, decisive, train_tiny
 
 from racer.export import export_loaded, export_policy
 from racer.export.graphdef import ALLOWED_OPS
@@ -38,16 +37,6 @@ def discrete(models: Path) -> LoadedPolicy:
 @pytest.fixture(scope="module")
 def archive(discrete: LoadedPolicy) -> Any:
     return export_loaded(discrete, "deepracer", frames=100)
-
-
-def car_graph(path: Path) -> Any:
-    """The GraphDef inside a car archive."""
-    with tarfile.open(path) as tar:
-        member = tar.extractfile("agent/model.pb")
-        assert member is not None
-        graph = graph_pb2.GraphDef()
-        graph.ParseFromString(member.read())
-    return graph
 
 
 def test_car_archive_layout_names_and_operators(archive: Any, models: Path, discrete) -> None:

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import onnx
 import pytest
-from tensorboard.compat.proto import graph_pb2, tensor_pb2
-from test_export_helpers import decisive, train_tiny
+from tensorboard.compat.proto import tensor_pb2
+from test_export_helpers import car_graph, decisive, train_tiny
 from typer.testing import CliRunner
 
 from racer.cli.main import app
@@ -41,17 +41,8 @@ def archive(discrete: LoadedPolicy) -> Any:
     return export_loaded(discrete, "deepracer", frames=50)
 
 
-def _car_graph(path: Path) -> Any:
-    with tarfile.open(path) as tar:
-        member = tar.extractfile("agent/model.pb")
-        assert member is not None
-        graph = graph_pb2.GraphDef()
-        graph.ParseFromString(member.read())
-    return graph
-
-
 def test_a_corrupted_archive_is_refused(archive: Any, discrete: LoadedPolicy, tmp_path) -> None:
-    graph = _car_graph(archive.path)
+    graph = car_graph(archive.path)
     (kernel,) = [n for n in graph.node if n.name.endswith("Dense_1/kernel")]
     values = np.frombuffer(kernel.attr["value"].tensor.tensor_content, np.float32).copy()
     values[: len(values) // 2] *= -1.0  # flip the sign of half the action layer's weights

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import tarfile
 from pathlib import Path
 from typing import Any
+
+from tensorboard.compat.proto import graph_pb2
 
 from racer.train.config import TrainConfig
 from racer.train.policy import LoadedPolicy
@@ -35,3 +38,13 @@ def decisive(policy: LoadedPolicy) -> LoadedPolicy:
     """
     policy.model.policy.action_net.weight.data *= 50.0
     return policy
+
+
+def car_graph(path: Path) -> Any:
+    """The GraphDef inside a car archive."""
+    with tarfile.open(path) as tar:
+        member = tar.extractfile("agent/model.pb")
+        assert member is not None
+        graph = graph_pb2.GraphDef()
+        graph.ParseFromString(member.read())
+    return graph
