@@ -97,12 +97,14 @@ def test_a_failed_check_writes_nothing(discrete, tmp_path: Path, monkeypatch) ->
 
 
 def test_cli_exports_and_prints_the_figures(models: Path, tmp_path: Path) -> None:
-    args = ["export", "cont", "--format", "onnx", "--models-dir", str(models), "--frames", "30"]
+    args = ["export", "cont", "--format", "onnx", "--models-dir", str(models)]
     result = runner.invoke(app, [*args, "--out", str(tmp_path)])  # an existing folder
     assert result.exit_code == 0, result.output
     assert (tmp_path / "cont.onnx").is_file()
-    for text in ("onnxruntime", "fp32", "30", "Max |diff|", "Wrote", "checked in"):
+    for text in ("onnxruntime", "fp32", "1000", "Max |diff|", "Wrote", "checked in"):
         assert text in result.output
+    too_few = runner.invoke(app, [*args, "--frames", "30"])
+    assert too_few.exit_code == 2 and "1000" in too_few.output
     refused = runner.invoke(
         app, ["export", "cont", "--models-dir", str(models), "--precision", "fp16"]
     )

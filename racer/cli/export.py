@@ -37,7 +37,11 @@ def export(
         Path, typer.Option(help="Folder of run folders (model names are looked up here).")
     ] = Path("models"),
     frames: Annotated[
-        int, typer.Option(min=1, help="Simulator frames the exported model is checked on.")
+        int,
+        typer.Option(
+            min=1000,
+            help="Simulator frames the exported model is checked on (at least 1000).",
+        ),
     ] = 1000,
     precision: Annotated[
         str, typer.Option(help="Weights of an openvino export: fp32 or fp16.")
