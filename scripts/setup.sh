@@ -21,7 +21,7 @@ if ! python -c "import torch" 2>/dev/null; then
   fi
 fi
 if [ -n "$extras" ]; then
-  python -m pip install --quiet -e ".[train,export,$extras]"
+  python -m pip install --quiet -e ".[train,export,tune,$extras]"
 else
-  python -m pip install --quiet -e ".[train,export]"
+  python -m pip install --quiet -e ".[train,export,tune]"
 fi

@@ -35,6 +35,7 @@ _COMMANDS = {
     "analyze": ("racer.cli.analyze", "analyze"),
     "export": ("racer.cli.export", "export"),
     "drive": ("racer.cli.drive", "drive"),
+    "tune": ("racer.cli.tune", "tune"),
 }
 
 for _name, (_module, _function) in _COMMANDS.items():

@@ -80,6 +80,7 @@ class PeriodicCallback(BaseCallback):
         metrics: The metrics file (evaluation laps are logged with phase ``evaluation``).
         prepare_save: Called before each save (attaches the run's config to the model).
         episode: The number of training episodes so far (recorded with evaluation laps).
+        on_evaluation: Called with each evaluation's summary, after ``best.json`` is written.
     """
 
     def __init__(
@@ -95,6 +96,7 @@ class PeriodicCallback(BaseCallback):
         metrics: MetricsLog,
         prepare_save: Callable[[], None],
         episode: Callable[[], int],
+        on_evaluation: Callable[[EvalSummary], None] | None = None,
     ) -> None:
         super().__init__()
         self.run_dir = run_dir
@@ -107,6 +109,7 @@ class PeriodicCallback(BaseCallback):
         self.metrics = metrics
         self.prepare_save = prepare_save
         self.episode = episode
+        self.on_evaluation = on_evaluation
         self.best = _load_best(run_dir)
         now = time.monotonic()
         self._next_eval = now + eval_every_s
@@ -153,6 +156,8 @@ class PeriodicCallback(BaseCallback):
             self.prepare_save()
             self.model.save(self.run_dir / BEST_MODEL_FILE)
             (self.run_dir / BEST_FILE).write_text(json.dumps(summary.to_dict(), indent=2) + "\n")
+        if self.on_evaluation is not None:
+            self.on_evaluation(summary)
         return summary
 
 

@@ -48,7 +48,8 @@ class RunState:
         episodes_started: Training episodes started (the next simtrace episode number).
         iterations: Policy-update iterations started (the next simtrace file's number).
         elapsed_s: Wall-clock seconds spent training (all sessions).
-        stopped_by: Why the last session stopped: ``time``, ``steps``, ``signal``, ``error``.
+        stopped_by: Why the last session stopped: ``time``, ``steps``, ``signal``, ``early``,
+            ``error``.
     """
 
     steps: int = 0

@@ -13,7 +13,7 @@ import shutil
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -31,6 +31,7 @@ from racer.train.callbacks import BudgetCallback, PeriodicCallback, StopRequest
 from racer.train.clone import load_clone_weights
 from racer.train.config import TrainConfig
 from racer.train.envs import make_eval_env, make_vec_env
+from racer.train.evaluation import EvalSummary
 from racer.train.metadata import write_metadata
 from racer.train.progress import ProgressCallback, ProgressView, StepCounter, summary_table
 from racer.train.rewardfile import copy_reward, training_reward
@@ -47,6 +48,8 @@ from racer.train.run import (
 from racer.train.steplog import LiveStats, MetricsLog, StepLogCallback
 
 UNLIMITED_STEPS = 10**12
+EARLY_STOP = "early"
+"""``stopped_by`` of a run that its ``on_evaluation`` hook stopped (a pruned tuning trial)."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,8 @@ class TrainResult:
         iterations: Policy-update iterations (simtrace files).
         elapsed_s: Training wall-clock seconds (all sessions).
         session_steps_per_s: Env steps per second in this session.
-        stopped_by: ``time``, ``steps`` or ``signal``.
+        stopped_by: ``time``, ``steps``, ``signal``, or ``early`` (the ``on_evaluation`` hook
+            asked to stop).
         mean_progress: Mean progress (%) of the last training episodes.
         completion_rate: Lap completion rate of the last training episodes.
     """
@@ -99,6 +103,7 @@ def train(
     resume: bool = False,
     force: bool = False,
     stop: StopRequest | None = None,
+    on_evaluation: Callable[[EvalSummary], bool] | None = None,
 ) -> TrainResult:
     """Train a model as ``config`` says, into ``models_dir/NAME/``.
 
@@ -110,6 +115,9 @@ def train(
         resume: Continue the stopped run ``config.name`` from its ``model.zip``.
         force: Replace an existing run folder of that name.
         stop: A stop request to share (tests and embedding code can stop a run with it).
+        on_evaluation: Called after each periodic evaluation (and the final one) with its
+            summary; returning True stops the run at the next env step, saved as usual, with
+            ``stopped_by="early"`` and no final evaluation (``racer tune`` prunes trials so).
 
     Raises:
         RunError: The run folder exists (without ``resume``/``force``), is missing (with
@@ -143,7 +151,8 @@ def train(
             copy_reward(reward, run_dir)
         config.save(run_dir / CONFIG_FILE)
         write_metadata(config, run_dir)
-        return _learn(config, model, run_dir, state, budget_s, steps_left, eval_env, console, stop)
+        hooks = _Hooks(console, stop or StopRequest(), on_evaluation)
+        return _learn(config, model, run_dir, state, budget_s, steps_left, eval_env, hooks)
     finally:
         venv.close()
         eval_env.close()
@@ -180,6 +189,21 @@ def _model(
     return model
 
 
+@dataclass(frozen=True)
+class _Hooks:
+    """How a run talks to its caller: the display, the stop request, the evaluation hook."""
+
+    console: Console | None
+    stop: StopRequest
+    on_evaluation: Callable[[EvalSummary], bool] | None
+
+    def evaluated(self, summary: EvalSummary) -> None:
+        """Pass an evaluation to the hook; stop the run early if it asks to."""
+        stop = self.on_evaluation is not None and self.on_evaluation(summary)
+        if stop and not self.stop.requested:  # a Ctrl-C already under way keeps its reason
+            self.stop.request(EARLY_STOP)
+
+
 def _learn(
     config: TrainConfig,
     model: BaseAlgorithm,
@@ -188,10 +212,9 @@ def _learn(
     budget_s: float,
     steps_left: int | None,
     eval_env: Any,
-    console: Console | None,
-    stop: StopRequest | None,
+    hooks: _Hooks,
 ) -> TrainResult:
-    stop = stop or StopRequest()
+    console, stop = hooks.console, hooks.stop
     stats = LiveStats()
     metrics = MetricsLog(run_dir / METRICS_FILE)
     view = ProgressView(config.name, state, stats, config.minutes * 60.0, config.max_steps)
@@ -212,6 +235,7 @@ def _learn(
         metrics=metrics,
         prepare_save=prepare_save,
         episode=lambda: state.episodes,
+        on_evaluation=hooks.evaluated,
     )
     display: BaseCallback = StepCounter(view)
     if console is not None:
@@ -241,7 +265,7 @@ def _learn(
         model.save(run_dir / MODEL_FILE)
         state.save(run_dir)
         metrics.save()
-    if stopped_by != "signal" and periodic.eval_env is not None:
+    if stopped_by not in ("signal", EARLY_STOP) and periodic.eval_env is not None:
         periodic.evaluate()  # so that every finished run has a best model
     view.steps = model.num_timesteps
     result = _result(run_dir, state, stats, stopped_by, rate)
