@@ -12,6 +12,8 @@ from rich.table import Table
 from racer.cli.errors import fail_on_user_error
 from racer.evaluate.config import EvalConfigError
 
+_GRID = "Grid (several models, tracks, perturbations; optionally on Ray)"
+
 
 def _load(model: str, which: str) -> Any:
     """The trained policy (``racer.train.policy.load_policy``, imported only here)."""
@@ -34,8 +36,9 @@ def _model_dir(model: str, loaded: Any) -> Path:
 
 def evaluate(
     model: Annotated[
-        str, typer.Argument(help="Model: a name under models/, a run folder, or a model .zip.")
-    ],
+        str | None,
+        typer.Argument(help="Model: a name under models/, a run folder, or a model .zip."),
+    ] = None,
     track: Annotated[
         str | None,
         typer.Option(
@@ -96,6 +99,32 @@ def evaluate(
             help="Race under domain randomisation: KEY=VALUE,... or sim2real (repeatable).",
         ),
     ] = None,
+    models: Annotated[
+        str | None,
+        typer.Option(help="Grid: models A,B,... (with NAME, if given).", rich_help_panel=_GRID),
+    ] = None,
+    tracks: Annotated[
+        str | None,
+        typer.Option(help="Grid: tracks T1,T2,... (default: --track).", rich_help_panel=_GRID),
+    ] = None,
+    perturbations: Annotated[
+        str | None,
+        typer.Option(
+            help="Grid: perturbations clean,noise,... (the --robustness rows; default clean).",
+            rich_help_panel=_GRID,
+        ),
+    ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            help="Grid: run each cell as a task on the Ray cluster at ADDRESS (local, auto, "
+            "HOST:6379); see docs/scaling.md.",
+            rich_help_panel=_GRID,
+        ),
+    ] = None,
+    models_dir: Annotated[
+        Path, typer.Option(help="Grid: where model names are found.", rich_help_panel=_GRID)
+    ] = Path("models"),
 ) -> None:
     """Race a model DeepRacer's way: trials, penalties, lap times, logs, a picture, a video.
 
@@ -104,6 +133,10 @@ def evaluate(
     video.mp4 (plus camera.avi for a camera model: the exact frames it decided on, which
     `racer drive` replays).
     With --robustness also robustness.json and robustness/<perturbation>/.
+
+    Grid mode (--models, --tracks, --perturbations or --ray): every model x track x
+    perturbation cell, one evaluation each, locally or on Ray; prints one table and writes
+    grid.json and grid.csv into --out (default out/grid). See docs/scaling.md.
     """
     from racer.evaluate import eval_config_for_model
     from racer.evaluate import evaluate as run_evaluation
@@ -111,7 +144,21 @@ def evaluate(
     from racer.train.options import parse_randomize_option
 
     console = Console()
+    if models or tracks or perturbations or ray:
+        grid = {"ray": ray, "models_dir": models_dir, "which": which, "trials": trials,
+                "seed": seed, "strength": strength, "out": out}  # fmt: skip
+        race = {"race_type": race_type, "boxes": boxes, "random_boxes": random_boxes,
+                "bots": bots, "bot_speed": bot_speed, "reverse": reverse, "laps": laps,
+                "off_track_penalty": off_track_penalty, "collision_penalty": collision_penalty,
+                "max_time": max_time}  # fmt: skip
+        refused = {"--robustness": robustness, "--video": video, "--randomize": bool(randomize)}
+        names = _split(models) if model is None else [model, *_split(models)]
+        ways = (_split(tracks) or _split(track), _split(perturbations) or ["clean"])
+        _grid(console, names, *ways, grid=grid, race=race, refused=refused)
+        return
     with fail_on_user_error(console):
+        if model is None:
+            raise EvalConfigError("give a model NAME (or --models A,B --tracks T1,T2 for a grid)")
         randomization = randomization_from_settings(parse_randomize_option(randomize))
         if robustness and randomization.enabled:
             raise EvalConfigError("--robustness sets its own perturbations; drop --randomize")
@@ -245,4 +292,85 @@ def _table(report: Any) -> Table:
         f"completed {report.completed}/{len(report.trials)} "
         f"({100 * report.completion_rate:.0f} %) · best {best} · mean {mean}{yardstick}"
     )
+    return table
+
+
+def _split(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def _grid(
+    console: Console,
+    models: list[str],
+    tracks: list[str],
+    perturbations: list[str],
+    *,
+    grid: dict[str, Any],
+    race: dict[str, Any],
+    refused: dict[str, bool],
+) -> None:
+    """Evaluate every model x track x perturbation cell and print the table."""
+    from rich.markup import escape
+
+    from racer.evaluate.grid import GridCellError, evaluate_grid
+
+    with fail_on_user_error(console):
+        for flag, given in refused.items():
+            if given:
+                raise EvalConfigError(f"{flag} is for one evaluation; a grid cannot take it")
+        if not models or not tracks:
+            raise EvalConfigError("a grid needs models (NAME or --models A,B) and --tracks T1,T2")
+        try:
+            report = evaluate_grid(
+                models,
+                tracks,
+                perturbations,
+                trials=grid["trials"],
+                seed=grid["seed"],
+                out_dir=grid["out"] or Path("out/grid"),
+                models_dir=grid["models_dir"],
+                address=grid["ray"],
+                which=grid["which"],
+                strength=grid["strength"],
+                race={k: v for k, v in race.items() if v is not None},
+                on_cell=lambda cell, row: console.print(_cell_line(cell, row), highlight=False),
+            )
+        except (GridCellError, ConnectionError) as exc:
+            console.print(
+                f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+            )
+            raise typer.Exit(1) from exc
+    console.print(_grid_table(report))
+    console.print(f"Results in [bold]{report.files['csv'].parent}[/]")
+
+
+def _cell_line(cell: Any, row: Any) -> str:
+    if row is None:
+        return f"  {cell}: skipped (no camera)"
+    return f"  {cell}: {row.result.completed}/{row.result.trials} completed"
+
+
+def _grid_table(report: Any) -> Table:
+    """One row per cell: completion, best and mean lap, progress, off-tracks and crashes."""
+    table = Table(title=f"Evaluation grid · {report.settings.trials} trial(s) per cell")
+    columns = ("Model", "Track", "Perturbation", "Completed", "Best lap", "Mean lap", "Progress",
+               "Off", "Crash")  # fmt: skip
+    for col in columns:
+        table.add_column(col, justify="left" if col in columns[:3] else "right")
+    for row in report.rows:
+        r = row.result
+        style = "green" if r.completion_rate == 1 else "yellow" if r.completed else "red"
+        table.add_row(
+            row.model,
+            row.track,
+            r.perturbation,
+            f"[{style}]{100 * r.completion_rate:.0f} %[/]",
+            "—" if r.best_lap_time is None else f"{r.best_lap_time:.2f} s",
+            "—" if r.mean_lap_time is None else f"{r.mean_lap_time:.2f} s",
+            f"{r.mean_progress:.0f} %",
+            str(r.off_track_count),
+            str(r.crash_count),
+        )
+    if report.skipped:
+        table.caption = f"{len(report.skipped)} camera cell(s) skipped: the model has no camera"
     return table
