@@ -171,6 +171,7 @@ def test_racer_tune_runs_a_sweep_from_a_config_file(tmp_path: Path) -> None:
         ([], "at least one --param"),
         (["--param", "lr=uniform:1e-4:1e-3", "--seeds", "0,x"], "--seeds"),
         (["--param", "lr=uniform:1e-4:1e-3", "--objective", "time"], "unknown objective"),
+        (["--param", "lr=uniform:1e-4:1e-3", "--workers", "2"], "need --ray"),
     ],
 )
 def test_racer_tune_refuses_bad_options(tmp_path: Path, args: list[str], message: str) -> None:

@@ -62,6 +62,13 @@ def tune(
         str | None,
         _opt("--ray", help="Run the trials on a Ray cluster at ADDRESS (docs/scaling.md)."),
     ] = None,
+    workers: Annotated[
+        int | None,
+        _opt("--workers", min=1, help="With --ray: trials at a time (default: CPUs / per trial)."),
+    ] = None,
+    cpus_per_trial: Annotated[
+        int, _opt("--cpus-per-trial", min=1, help="With --ray: CPUs (torch threads) per trial.")
+    ] = 1,
     out: Annotated[Path | None, _opt("--out", help="Sweep folder (default tune/NAME).")] = None,
     sampler_seed: Annotated[int, _opt("--sampler-seed", help="Seed of the sampler.")] = 0,
     track: Annotated[str | None, _opt("--track", "-t", help="Track.", panel=_BASE)] = None,
@@ -128,7 +135,7 @@ def tune(
                 sampler_seed=sampler_seed,
                 models_dir=models_dir,
             )
-            result = _run(sweep, ray, console, quiet)
+            result = _run(sweep, ray, console, quiet, workers, cpus_per_trial)
     except (TuneError, UnknownExampleError) as exc:
         console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
@@ -144,7 +151,9 @@ def _seeds(text: str) -> tuple[int, ...]:
         raise TuneError(f"--seeds {text!r}: expected whole numbers, e.g. 0,1,2") from None
 
 
-def _run(sweep: Any, ray: str | None, console: Console, quiet: bool) -> Any:
+def _run(
+    sweep: Any, ray: str | None, console: Console, quiet: bool, workers: int | None, cpus: int
+) -> Any:
     import optuna
 
     from racer.tune.executors import tune_study
@@ -155,7 +164,11 @@ def _run(sweep: Any, ray: str | None, console: Console, quiet: bool) -> Any:
         log.addHandler(RichHandler(console=console, show_path=False, markup=False))
     log.setLevel(logging.WARNING if quiet else logging.INFO)
     if ray is not None:
-        return tune_study(sweep, "ray", address=ray)
+        return tune_study(sweep, "ray", address=ray, workers=workers, cpus_per_trial=cpus)
+    if workers is not None or cpus != 1:
+        from racer.tune.params import TuneError
+
+        raise TuneError("--workers and --cpus-per-trial need --ray (a local sweep runs one trial)")
     return tune_study(sweep, "local")
 
 
