@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from racer.cli.errors import fail_on_user_error
+from racer.cli.options import panel_option
 
 _RUN = "Run"
 _HYPER = "Training settings (DeepRacer's hyperparameters)"
@@ -19,7 +20,7 @@ _SIM2REAL = "Domain randomisation (sim-to-real)"
 
 
 def _opt(*names: str, help: str, panel: str = _HYPER, **kw: object) -> typer.models.OptionInfo:
-    return typer.Option(*names, help=help, rich_help_panel=panel, **kw)  # type: ignore[arg-type]
+    return panel_option(*names, help=help, panel=panel, **kw)
 
 
 def train(

@@ -12,6 +12,7 @@ from rich.logging import RichHandler
 from rich.markup import escape
 
 from racer.cli.errors import fail_on_user_error
+from racer.cli.options import panel_option
 
 _SWEEP = "Sweep"
 _BASE = "Base run (override the --config file)"
@@ -19,7 +20,7 @@ INTERRUPTED_EXIT = 130
 
 
 def _opt(*names: str, help: str, panel: str = _SWEEP, **kw: object) -> typer.models.OptionInfo:
-    return typer.Option(*names, help=help, rich_help_panel=panel, **kw)  # type: ignore[arg-type]
+    return panel_option(*names, help=help, panel=panel, **kw)
 
 
 def tune(
