@@ -21,7 +21,7 @@ if ! python -c "import torch" 2>/dev/null; then
   fi
 fi
 if [ -n "$extras" ]; then
-  python -m pip install --quiet -e ".[train,export,tune,$extras]"
+  python -m pip install --quiet -e ".[train,export,tune,server,$extras]"
 else
-  python -m pip install --quiet -e ".[train,export,tune]"
+  python -m pip install --quiet -e ".[train,export,tune,server]"
 fi

@@ -36,6 +36,10 @@ _COMMANDS = {
     "export": ("racer.cli.export", "export"),
     "drive": ("racer.cli.drive", "drive"),
     "tune": ("racer.cli.tune", "tune"),
+    "server": ("racer.cli.server", "server"),
+    "worker": ("racer.cli.server", "worker"),
+    "submit": ("racer.cli.submit", "submit"),
+    "join": ("racer.cli.submit", "join"),
 }
 
 for _name, (_module, _function) in _COMMANDS.items():

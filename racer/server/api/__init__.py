@@ -1,0 +1,1 @@
+"""The JSON API under ``/api`` (its schema: ``/openapi.json``, its docs: ``/docs``)."""

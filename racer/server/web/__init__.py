@@ -1,0 +1,1 @@
+"""The server-rendered web pages (Jinja2 templates, one stylesheet, no build step)."""

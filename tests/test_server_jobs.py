@@ -1,0 +1,137 @@
+"""The evaluation queue: one worker per job, leases, dead workers, restarts, migrations."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select
+
+from racer.server import jobs
+from racer.server.db import connect
+from racer.server.models import Base, Job, Submission, utcnow
+from racer.server.worker import Worker, release_all
+from tests.server_support import Server, fake_evaluator, make_server, tiny_onnx
+
+
+@pytest.fixture
+def server(db_url: str, tmp_path: Path) -> Server:
+    srv = make_server(db_url, tmp_path / "data", lease_seconds=30.0, max_attempts=2)
+    srv.race(name="Cup")
+    srv.racer("Ada")
+    yield srv
+    srv.db.dispose()
+
+
+def _queue(server: Server, tmp_path: Path, n: int) -> None:
+    model = tiny_onnx(tmp_path / "m.onnx")
+    for i in range(n):
+        assert server.submit("cup", "Ada", model, name=f"m{i}").status_code == 201
+
+
+def test_migrations_match_the_models(db_url: str) -> None:
+    db = connect(db_url)
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    db.dispose()
+    assert diff == []
+    connect(db_url).dispose()  # upgrading an up-to-date database changes nothing
+
+
+def test_each_job_is_claimed_by_exactly_one_worker(server: Server, tmp_path: Path) -> None:
+    _queue(server, tmp_path, 24)
+    claimed: list[tuple[str, int]] = []
+    lock = threading.Lock()
+    start = threading.Barrier(4)
+
+    def work(name: str) -> None:
+        start.wait()
+        while True:
+            with server.db.sessions() as session:
+                held = jobs.claim(session, name, lease_seconds=30, max_attempts=3)
+            if held is None:
+                return
+            with lock:
+                claimed.append((name, held.job_id))
+
+    threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ids = [job for _, job in claimed]
+    assert len(ids) == 24 and len(set(ids)) == 24
+    with server.db.session() as s:
+        assert {j.state for j in s.scalars(select(Job))} == {"running"}
+
+
+def test_a_dead_workers_job_is_taken_over(server: Server, tmp_path: Path) -> None:
+    _queue(server, tmp_path, 1)
+    now = utcnow()
+    with server.db.sessions() as s:
+        dead = jobs.claim(s, "dead", lease_seconds=30, max_attempts=2, now=now)
+        assert dead is not None
+        assert jobs.claim(s, "other", lease_seconds=30, max_attempts=2, now=now) is None
+        later = now + timedelta(seconds=31)
+        alive = jobs.claim(s, "other", lease_seconds=30, max_attempts=2, now=later)
+        assert alive is not None and alive.job_id == dead.job_id and alive.attempt == 2
+        assert not jobs.heartbeat(s, dead, lease_seconds=30)  # the dead one lost it
+        assert jobs.heartbeat(s, alive, lease_seconds=30)
+    with server.db.session() as s:
+        assert jobs.still_mine(s, dead) is None
+        assert jobs.still_mine(s, alive) is not None
+    # a job that outlives max_attempts workers is failed, not retried forever
+    with server.db.sessions() as s:
+        much_later = utcnow() + timedelta(seconds=120)
+        assert jobs.claim(s, "third", lease_seconds=30, max_attempts=2, now=much_later) is None
+    with server.db.session() as s:
+        sub = s.scalars(select(Submission)).one()
+        assert sub.state == "failed" and "without finishing" in (sub.error or "")
+
+
+def test_a_late_result_from_a_replaced_worker_is_dropped(server: Server, tmp_path: Path) -> None:
+    _queue(server, tmp_path, 1)
+    slow = Worker(server.config, server.db, "slow", evaluate=fake_evaluator({"m0": [20.0]}))
+    with server.db.sessions() as s:
+        held = jobs.claim(s, "slow", lease_seconds=30, max_attempts=2)
+        assert held is not None
+    with server.db.sessions() as s:  # its lease ran out: another worker took the job
+        later = utcnow() + timedelta(seconds=40)
+        assert jobs.claim(s, "fast", lease_seconds=30, max_attempts=2, now=later) is not None
+    slow._store(held, {"standing": {"best_lap": 20.0, "lap_times": [20.0]}}, None)
+    with server.db.session() as s:
+        assert s.scalars(select(Submission)).one().state == "running"  # not the slow result
+
+
+def test_a_restarted_server_finishes_queued_jobs(server: Server, tmp_path: Path) -> None:
+    _queue(server, tmp_path, 3)
+    with server.db.sessions() as s:  # one job was running when the server stopped
+        assert jobs.claim(s, "host:server-1", lease_seconds=30, max_attempts=2) is not None
+    server.db.dispose()
+    db = connect(server.config.database_url)  # the restart
+    assert release_all(db, "host:server-1") == 1
+    times = {f"m{i}": [10.0 + i] for i in range(3)}
+    worker = Worker(server.config, db, "host:server-1", evaluate=fake_evaluator(times))
+    while worker.run_once():
+        pass
+    with db.session() as s:
+        assert [sub.state for sub in s.scalars(select(Submission))] == ["done"] * 3
+        assert {j.state for j in s.scalars(select(Job))} == {"done"}
+    db.dispose()
+
+
+def test_an_evaluation_error_fails_the_submission_with_its_reason(
+    server: Server, tmp_path: Path
+) -> None:
+    _queue(server, tmp_path, 1)
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("the simulator fell over")
+
+    assert Worker(server.config, server.db, "w", evaluate=broken).run_once()
+    sub = server.client.get("/api/submissions/1").json()
+    assert sub["state"] == "failed" and "the simulator fell over" in sub["error"]
