@@ -20,6 +20,7 @@ from racer.server.accounts import ensure_organiser
 from racer.server.api import accounts as accounts_api
 from racer.server.api import races as races_api
 from racer.server.api import submissions as submissions_api
+from racer.server.cache import RenderCache
 from racer.server.config import ServerConfig
 from racer.server.db import Database, connect
 from racer.server.errors import ServiceError
@@ -136,6 +137,7 @@ def create_app(
     )
     app.state.config = config
     app.state.db = database
+    app.state.render_cache = RenderCache()
     handler: Callable[[Request, Exception], Awaitable[JSONResponse] | JSONResponse]
     handler = _service_error
     app.add_exception_handler(ServiceError, handler)

@@ -22,6 +22,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+POOL = {"pool_size": 16, "max_overflow": 48}
+"""Connections a server process may open (64 at most): more than FastAPI's 40 worker threads.
+
+A request holds its connection until its response is serialised, which takes a worker thread
+again; with fewer connections than threads, every thread could be waiting for a connection
+held by a request that waits for a thread.
+"""
 
 
 class DatabaseError(RuntimeError):
@@ -81,15 +88,17 @@ def make_engine(url: str) -> Engine:
         if parsed.get_backend_name() == "sqlite":
             memory = parsed.database in (None, "", ":memory:")
             kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
-            if memory:
+            if memory:  # one shared connection, or every session sees its own database
                 kwargs["poolclass"] = StaticPool
+            else:
+                kwargs.update(POOL)
             engine = create_engine(parsed, **kwargs)
             event.listen(engine, "connect", _sqlite_pragmas)
             if not memory:
                 with engine.connect() as conn:
                     conn.exec_driver_sql("PRAGMA journal_mode=WAL")
             return engine
-        return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return create_engine(parsed, pool_pre_ping=True, **POOL)
     except ModuleNotFoundError as exc:
         raise DatabaseError(
             f"no driver for {parsed.drivername} ({exc.name} is not installed); "

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer, selectinload
 
 from racer.server import jobs
 from racer.server.config import ServerConfig
@@ -181,6 +181,11 @@ def leaderboard_rows(session: Session, race: Race) -> list[tuple[int | None, Row
     subs = session.scalars(
         select(Submission)
         .where(Submission.race_id == race.id, Submission.state != "removed")
+        .options(
+            selectinload(Submission.racer),
+            defer(Submission.result),
+            defer(Submission.model_metadata),
+        )
         .order_by(Submission.created_at, Submission.id)
     ).all()
     by_racer: dict[int, list[Submission]] = {}

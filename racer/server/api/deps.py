@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -27,8 +27,14 @@ def database(request: Request) -> Database:
     return db
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A session for the request: committed when it succeeds, rolled back when it fails."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A session for the request: committed when it succeeds, rolled back when it fails.
+
+    An async generator on purpose: FastAPI runs its set-up and clean-up on the event loop,
+    not in the thread pool. A sync generator's clean-up needs a free pool thread to give
+    its database connection back, and under load every thread can be waiting for a
+    connection that only such a clean-up would free: a deadlock.
+    """
     with database(request).session() as session:
         yield session
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from racer.server import races
 from racer.server.api.deps import MaybeRacer, OrganiserDep, SessionDep
 from racer.server.api.views import leaderboard_out
+from racer.server.cache import RenderCache, board_stamp
 from racer.server.schemas import LeaderboardOut, RaceFields, RaceIn, RaceOut
 from racer.server.submissions import results_csv
 
@@ -53,9 +54,16 @@ def close_race(slug: str, session: SessionDep, who: OrganiserDep) -> RaceOut:
 
 
 @router.get("/{slug}/leaderboard", response_model=LeaderboardOut)
-def leaderboard(slug: str, session: SessionDep, racer: MaybeRacer) -> LeaderboardOut:
+def leaderboard(slug: str, request: Request, session: SessionDep, racer: MaybeRacer) -> Response:
     """The standings: each racer's best evaluated submission, ranked by the race's method."""
-    return leaderboard_out(session, races.get_race(session, slug, racer))
+    race = races.get_race(session, slug, racer)
+    cache: RenderCache = request.app.state.render_cache
+    key = ("leaderboard.json", board_stamp(session, race))
+    body = cache.get(key)
+    if body is None:
+        body = leaderboard_out(session, race).model_dump_json().encode()
+        cache.put(key, body)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/{slug}/results.csv", response_class=Response)
