@@ -68,10 +68,8 @@ def check_rules(race: Race) -> None:
         Invalid: An unknown track (with suggestions), a track path, bad box or bot settings,
             ``ranking_laps`` above ``laps``, or closing before opening.
     """
-    from racer.evaluate.config import EvalConfig, EvalConfigError
-    from racer.sim.race import BotConfig, ObstacleConfig, RaceError
-    from racer.sim.track_registry import get_track
-    from racer.sim.trackcheck import TrackError
+    from racer.server.evaluation import EvaluationError, eval_config
+    from racer.server.ranking import RaceRules, RaceRulesError
 
     if "/" in race.track or "\\" in race.track:
         raise Invalid(
@@ -80,25 +78,15 @@ def check_rules(race: Race) -> None:
         )
     if race.ranking_laps > race.laps:
         raise Invalid(
-            f"ranking_laps ({race.ranking_laps}) cannot be more than the laps driven ({race.laps})"
+            f"ranking_laps ({race.ranking_laps}) cannot be more than the laps driven "
+            f"({race.laps})"
         )
     if race.opens_at and race.closes_at and race.closes_at <= race.opens_at:
         raise Invalid("closes_at must be after opens_at")
     try:
-        get_track(race.track)
-        settings = race.settings or {}
-        obstacles = dict(settings.get("obstacles") or {})
-        obstacles["positions"] = tuple(tuple(p) for p in obstacles.get("positions", ()))
-        EvalConfig(
-            track=race.track,
-            race_type=race.race_type,
-            obstacles=ObstacleConfig(**obstacles),
-            bots=BotConfig(**(settings.get("bots") or {})),
-            laps=race.laps,
-            max_time=race.time_cap,
-        )
-    except (TrackError, RaceError, EvalConfigError, TypeError, ValueError) as exc:
-        raise Invalid(str(exc)) from None
+        eval_config(RaceRules.from_mapping(rules_of(race)))  # the track, boxes and bots
+    except (EvaluationError, RaceRulesError) as exc:
+        raise Invalid(str(exc).removeprefix("race settings: ")) from None
 
 
 def rules_of(race: Race) -> dict[str, Any]:

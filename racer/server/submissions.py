@@ -16,6 +16,7 @@ from racer.server.config import ServerConfig
 from racer.server.errors import Conflict, Forbidden, NotFound, TooMany
 from racer.server.models import Race, Racer, Submission, utcnow
 from racer.server.races import may_see, race_status, rules_of
+from racer.server.ranking import rank_key
 from racer.server.storage import clear_results, store_model
 from racer.server.uploads import ValidatedModel
 
@@ -165,10 +166,7 @@ class Row:
 
 
 def _key(s: Submission) -> tuple[Any, ...]:
-    created = s.created_at or datetime.min
-    if s.score is not None:
-        return (0, s.score, created)
-    return (1, -s.laps_completed, -s.progress, created)
+    return rank_key(s.score, s.laps_completed, s.progress, (s.created_at or datetime.min, s.id))
 
 
 def leaderboard_rows(session: Session, race: Race) -> list[tuple[int | None, Row]]:
@@ -196,7 +194,7 @@ def leaderboard_rows(session: Session, race: Race) -> list[tuple[int | None, Row
         done = [s for s in racer_subs if s.state == "done"]
         best = min(done, key=_key) if done else None
         rows.append(Row(racer_subs[0].racer, best, racer_subs[-1], len(racer_subs)))
-    rows.sort(key=lambda r: (2,) if r.best is None else _key(r.best))
+    rows.sort(key=lambda r: (2, r.latest.id) if r.best is None else _key(r.best))
     ranked: list[tuple[int | None, Row]] = []
     place = 0
     for row in rows:
