@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -135,3 +137,12 @@ def test_an_evaluation_error_fails_the_submission_with_its_reason(
     assert Worker(server.config, server.db, "w", evaluate=broken).run_once()
     sub = server.client.get("/api/submissions/1").json()
     assert sub["state"] == "failed" and "the simulator fell over" in sub["error"]
+
+
+def test_the_server_and_its_workers_import_no_torch() -> None:
+    code = (
+        "import sys, racer.server.app, racer.server.worker, racer.server.evaluation; "
+        "print(sorted(m for m in ('torch', 'stable_baselines3') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
