@@ -13,6 +13,8 @@ from racer.drive.errors import DriveError
 from racer.evaluate.config import EvalConfigError
 from racer.export.errors import ExportError
 from racer.rewards.loader import RewardFunctionError
+from racer.server.client import ServerError
+from racer.server.uploads import UploadError
 from racer.sim.actions import ActionSpaceError
 from racer.sim.race import RaceError
 from racer.sim.trackio import TrackError
@@ -29,6 +31,8 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     RunError,
     DriveError,
     ExportError,
+    ServerError,
+    UploadError,
     FileNotFoundError,
 )
 
