@@ -23,8 +23,12 @@ Nothing here imports torch, stable-baselines3, FastAPI or SQLAlchemy.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import os
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -351,6 +355,20 @@ def _browser_video(files: dict[str, Path], out: Path) -> None:
     files["video"] = webm
 
 
+@contextlib.contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    """Send the process's stderr (file descriptor 2, where OpenCV writes) to /dev/null."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def transcode_webm(src: Path, dest: Path, size: tuple[int, int] = WEBM_SIZE) -> int:
     """Re-encode a video as VP8 WebM (which browsers play), frame by frame with OpenCV.
 
@@ -370,7 +388,10 @@ def transcode_webm(src: Path, dest: Path, size: tuple[int, int] = WEBM_SIZE) -> 
         raise EvaluationError(f"cannot read the video {src.name}")
     fps = capture.get(cv2.CAP_PROP_FPS) or 15.0
     dest.unlink(missing_ok=True)
-    writer = cv2.VideoWriter(str(dest), cv2.CAP_FFMPEG, cv2.VideoWriter.fourcc(*"VP80"), fps, size)
+    with _stderr_silenced():  # OpenCV warns that VP8's tag is not WebM's, then uses the right one
+        writer = cv2.VideoWriter(
+            str(dest), cv2.CAP_FFMPEG, cv2.VideoWriter.fourcc(*"VP80"), fps, size
+        )
     if not writer.isOpened():
         capture.release()
         raise EvaluationError("OpenCV cannot write a VP8 WebM video on this machine")

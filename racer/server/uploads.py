@@ -16,20 +16,17 @@ The checks of the ONNX file itself live in :mod:`racer.server.onnx_checks`.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from racer.drive.errors import ModelError
 from racer.drive.metadata import CAMERA, STEREO, ModelInfo, parse_metadata
-from racer.sim.actions import ActionSpaceError, ContinuousActionSpace
 
 MB = 1024 * 1024
 MAX_METADATA_BYTES = 1 * MB
 METADATA_KEY = "model_metadata"
 """The ONNX ``metadata_props`` key holding ``model_metadata.json`` (racer's exports write it)."""
 SENSOR_BY_CHANNELS = {1: CAMERA, 2: STEREO}
-LOW_HIGH = ("low", "high")
 
 
 class UploadError(Exception):
@@ -115,23 +112,7 @@ def _model_info(props: dict[str, str], metadata_text: str | None, filename: str)
     try:
         return parse_metadata(text, source)
     except ModelError as exc:
-        detail = _range_problem(text)
-        reason = f"{source}: model_metadata.json action_space: {detail}" if detail else str(exc)
-        raise UploadError(422, reason) from None
-
-
-def _range_problem(text: str) -> str | None:
-    """Which limit a continuous action space breaks (parse_metadata reports it generically)."""
-    try:
-        space = json.loads(text)["action_space"]
-        ranges = [float(space[key][end]) for key in ("steering_angle", "speed") for end in LOW_HIGH]
-    except (ValueError, TypeError, KeyError):
-        return None
-    try:
-        ContinuousActionSpace(ranges[0], ranges[1], ranges[2], ranges[3])
-    except ActionSpaceError as exc:
-        return str(exc)
-    return None
+        raise UploadError(422, str(exc)) from None
 
 
 def _check_sensors(info: ModelInfo, channels: int) -> None:

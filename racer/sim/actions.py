@@ -142,7 +142,7 @@ def action_space_from_metadata(value: Any) -> ActionSpace:
         return DiscreteActionSpace(tuple(actions))
     if isinstance(value, dict):
         try:
-            return ContinuousActionSpace(
+            bounds = (
                 float(value["steering_angle"]["low"]),
                 float(value["steering_angle"]["high"]),
                 float(value["speed"]["low"]),
@@ -152,4 +152,5 @@ def action_space_from_metadata(value: Any) -> ActionSpace:
             raise ActionSpaceError(
                 "a continuous action space needs steering_angle.low/high and speed.low/high"
             ) from exc
+        return ContinuousActionSpace(*bounds)  # its own checks name a bad range
     raise ActionSpaceError(f"an action space is a list or an object, got {type(value).__name__}")
