@@ -119,6 +119,16 @@ def _wait(url: str, sid: int, timeout: float = 120) -> dict[str, Any]:
     raise AssertionError(f"submission {sid} not evaluated within {timeout} s")
 
 
+def _wait_for_video(url: str, sid: int, timeout: float = 120) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        sub = httpx.get(f"{url}/api/submissions/{sid}").json()
+        if "video" in sub["files"]:
+            return dict(sub)
+        time.sleep(0.5)
+    raise AssertionError(f"submission {sid} has no video after {timeout} s")
+
+
 def test_server_evaluates_and_a_restart_finishes_queued_jobs(tmp: Path) -> None:
     model = constant_policy_onnx(tmp / "constant.onnx")
     server = Running(tmp, "--workers", "1")
@@ -127,6 +137,7 @@ def test_server_evaluates_and_a_restart_finishes_queued_jobs(tmp: Path) -> None:
         sub = _wait(server.url, _submit(server.url, token, model, "first"))
         assert sub["state"] == "done", sub
         assert sub["laps_completed"] == 1 and sub["best_lap"] > 5 and sub["off_tracks"] > 0
+        sub = _wait_for_video(server.url, sub["id"])  # recorded after the result is stored
         video = httpx.get(server.url + sub["files"]["video"])
         assert video.status_code == 200 and video.headers["content-type"] == "video/webm"
         assert video.content[:4] == b"\x1a\x45\xdf\xa3"  # an EBML (WebM) file

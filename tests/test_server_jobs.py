@@ -146,3 +146,62 @@ def test_the_server_and_its_workers_import_no_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_results_come_before_videos(server: Server, tmp_path: Path) -> None:
+    _queue(server, tmp_path, 3)
+    calls: list[tuple[str, bool]] = []
+    fake = fake_evaluator({f"m{i}": [10.0 + i] for i in range(3)})
+
+    def evaluate(*args: object, **kwargs: object) -> object:
+        calls.append((str(kwargs["title"]).split(" · ")[1], bool(kwargs["video"])))
+        return fake(*args, **kwargs)
+
+    worker = Worker(server.config, server.db, "w", evaluate=evaluate)
+    while worker.run_once():
+        pass
+    assert calls == [("m0", False), ("m1", False), ("m2", False)] + [
+        ("m0", True),
+        ("m1", True),
+        ("m2", True),
+    ]
+    with server.db.session() as s:
+        assert {(j.state, j.phase) for j in s.scalars(select(Job))} == {("done", "video")}
+
+
+def test_upgrading_a_first_version_database_keeps_its_jobs(tmp_path: Path) -> None:
+    from alembic import command
+
+    from racer.server.db import alembic_config, make_engine
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    command.upgrade(alembic_config(engine), "0001")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO racers (id, name, token_hash, is_organiser, created_at) "
+            "VALUES (1, 'a', 'h', 0, '2026-01-01')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO races (id, slug, name, description, track, reverse, race_type, "
+            "settings, ranking, laps, ranking_laps, off_track_penalty, collision_penalty, "
+            "time_cap, closed, public, seed, created_at, updated_at) VALUES (1, 'r', 'R', '', "
+            "'reinvent_base', 0, 'time_trial', '{}', 'best_lap', 1, 1, 5, 5, 60, 0, 1, 0, "
+            "'2026-01-01', '2026-01-01')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO submissions (id, race_id, racer_id, model_name, model_sha256, "
+            "model_size, model_metadata, state, created_at, laps_completed, lap_times, "
+            "off_tracks, crashes, progress, licence, result) VALUES (1, 1, 1, 'm', 'x', 1, "
+            "'{}', 'queued', '2026-01-01', 0, '[]', 0, 0, 0, 0, '{}')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO jobs (id, submission_id, state, attempts, version, created_at, "
+            "updated_at) VALUES (1, 1, 'queued', 0, 0, '2026-01-01', '2026-01-01')"
+        )
+    engine.dispose()
+    db = connect(url)  # the server's start upgrades it
+    with db.session() as s:
+        job = s.scalars(select(Job)).one()
+        assert (job.state, job.phase) == ("queued", "evaluate")
+    db.dispose()

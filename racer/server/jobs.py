@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from racer.server.models import Job, Submission, utcnow
@@ -28,6 +28,7 @@ class Claim:
     submission_id: int
     worker: str
     attempt: int
+    phase: str = "evaluate"
 
 
 def enqueue(session: Session, submission: Submission) -> Job:
@@ -37,6 +38,7 @@ def enqueue(session: Session, submission: Submission) -> Job:
         job = Job(submission_id=submission.id)
         session.add(job)
     job.state = "queued"
+    job.phase = "evaluate"
     job.worker = None
     job.lease_until = None
     job.attempts = 0
@@ -68,9 +70,9 @@ def claim(
     for _ in range(20):  # another worker may win a candidate: try the next one
         now = now or utcnow()
         row = session.execute(
-            select(Job.id, Job.version, Job.attempts, Job.submission_id)
+            select(Job.id, Job.version, Job.attempts, Job.submission_id, Job.phase)
             .where(_claimable(now))  # type: ignore[arg-type]
-            .order_by(Job.id)
+            .order_by(case((Job.phase == "evaluate", 0), else_=1), Job.id)
             .limit(1)
         ).first()
         if row is None:
@@ -92,13 +94,14 @@ def claim(
             )
         )
         if won.rowcount == 1:  # type: ignore[attr-defined]
-            session.execute(
-                update(Submission)
-                .where(Submission.id == row.submission_id, Submission.state != "removed")
-                .values(state="running")
-            )
+            if row.phase == "evaluate":
+                session.execute(
+                    update(Submission)
+                    .where(Submission.id == row.submission_id, Submission.state != "removed")
+                    .values(state="running")
+                )
             session.commit()
-            return Claim(row.id, row.submission_id, worker, row.attempts + 1)
+            return Claim(row.id, row.submission_id, worker, row.attempts + 1, row.phase)
         session.rollback()
     return None
 
@@ -116,9 +119,12 @@ def _give_up(
         .values(state="failed", error=reason, version=Job.version + 1)
     )
     if won.rowcount == 1:  # type: ignore[attr-defined]
-        session.execute(
+        session.execute(  # a failing video phase leaves the stored result as it is
             update(Submission)
-            .where(Submission.id == submission_id, Submission.state != "removed")
+            .where(
+                Submission.id == submission_id,
+                Submission.state.in_(("queued", "running")),
+            )
             .values(state="failed", error=reason, finished_at=utcnow())
         )
     session.commit()
@@ -146,6 +152,16 @@ def still_mine(session: Session, held: Claim) -> Job | None:
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     return session.scalar(query)
+
+
+def to_video_phase(session: Session, job: Job) -> None:
+    """Put an evaluated job back in the queue to record its video; the caller commits."""
+    job.state = "queued"
+    job.phase = "video"
+    job.worker = None
+    job.lease_until = None
+    job.attempts = 0
+    job.version = job.version + 1
 
 
 def finish(session: Session, job: Job, *, error: str | None = None) -> None:

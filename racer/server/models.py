@@ -18,6 +18,7 @@ RACE_TYPES = ("time_trial", "object_avoidance", "head_to_bot")
 RANKINGS = ("best_lap", "average_lap", "total_time")
 SUBMISSION_STATES = ("queued", "running", "done", "failed", "removed")
 JOB_STATES = ("queued", "running", "done", "failed")
+JOB_PHASES = ("evaluate", "video")
 
 
 def utcnow() -> datetime:
@@ -155,6 +156,12 @@ class Job(Base):
     A worker claims a job by moving it to ``running`` with a compare-and-set on ``version``
     (one winner on SQLite and PostgreSQL alike) and holds it while ``lease_until`` lies in
     the future, renewing it by heartbeat. A job whose lease ran out is claimed again.
+
+    A job has two phases: ``evaluate`` races the model without a video (about a second) and
+    stores the result; the job then goes back to the queue in phase ``video``, which races
+    the same model again (the same seed gives the same run) to record the video. Workers
+    take every ``evaluate`` job before any ``video`` job, so results reach the leaderboard
+    first even when a whole class submits at once.
     """
 
     __tablename__ = "jobs"
@@ -164,6 +171,7 @@ class Job(Base):
         ForeignKey("submissions.id", ondelete="CASCADE"), unique=True
     )
     state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    phase: Mapped[str] = mapped_column(String(16), default="evaluate", server_default="evaluate")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str | None] = mapped_column(String(120), nullable=True)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

@@ -97,7 +97,8 @@ class Worker:
             )
         if held is None:
             return False
-        log.info("worker %s: evaluating submission %d", self.name, held.submission_id)
+        what = "evaluating" if held.phase == "evaluate" else "recording the video of"
+        log.info("worker %s: %s submission %d", self.name, what, held.submission_id)
         stop_beat = threading.Event()
         beat = threading.Thread(target=self._heartbeat, args=(held, stop_beat), daemon=True)
         beat.start()
@@ -140,7 +141,9 @@ class Worker:
             path = model_path(self.config, submission.model_sha256)
             title = f"{submission.racer.name} · {submission.model_name} · {submission.race.name}"
         out_dir = results_path(self.config, held.submission_id)
-        clear_results(self.config, held.submission_id)
+        video = held.phase == "video"
+        if not video:
+            clear_results(self.config, held.submission_id)
         try:
             from racer.server.ranking import RaceRules
 
@@ -149,7 +152,7 @@ class Worker:
                 metadata,
                 RaceRules.from_mapping(rules),
                 out_dir,
-                video=self.config.video,
+                video=video,
                 title=title,
             )
             return outcome.to_dict(), None
@@ -167,13 +170,42 @@ class Worker:
             if submission is None or submission.state == "removed":
                 jobs.finish(session, job, error="removed")
                 return
+            if held.phase == "video":
+                self._store_video(submission, outcome, error)
+                jobs.finish(session, job, error=error)
+                return
             if outcome is None:
                 record_failure(session, submission, error or "the evaluation failed")
                 jobs.finish(session, job, error=error)
                 return
             self._licence(submission, outcome)
             record_result(session, submission, outcome)
-            jobs.finish(session, job)
+            if self.config.video:
+                jobs.to_video_phase(session, job)
+            else:
+                jobs.finish(session, job)
+
+    def _store_video(
+        self, submission: Submission, outcome: dict[str, Any] | None, error: str | None
+    ) -> None:
+        """Add the recorded video to a stored result (the run must be the same one)."""
+        if outcome is None:
+            log.error("worker %s: no video for submission %d: %s", self.name, submission.id, error)
+            return
+        stored = (submission.result or {}).get("standing", {}).get("lap_times")
+        if outcome["standing"].get("lap_times") != stored:
+            log.error(
+                "worker %s: submission %d raced differently when recording its video "
+                "(%s, stored %s); the video is not kept",
+                self.name,
+                submission.id,
+                outcome["standing"].get("lap_times"),
+                stored,
+            )
+            return
+        files = dict((submission.result or {}).get("files", {}))
+        files.update(outcome.get("files", {}))
+        submission.result = {**(submission.result or {}), "files": files}
 
     def _licence(self, submission: Submission, outcome: dict[str, Any]) -> None:
         race = submission.race
