@@ -78,8 +78,7 @@ def check_rules(race: Race) -> None:
         )
     if race.ranking_laps > race.laps:
         raise Invalid(
-            f"ranking_laps ({race.ranking_laps}) cannot be more than the laps driven "
-            f"({race.laps})"
+            f"ranking_laps ({race.ranking_laps}) cannot be more than the laps driven ({race.laps})"
         )
     if race.opens_at and race.closes_at and race.closes_at <= race.opens_at:
         raise Invalid("closes_at must be after opens_at")
