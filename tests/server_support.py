@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 
 from racer.export import synthetic as sy
@@ -116,3 +124,68 @@ def fake_evaluator(times: dict[str, list[float]]) -> Any:
         raise AssertionError(f"no fake lap times for {title!r}")
 
     return evaluate
+
+
+def free_port() -> int:
+    """An unused TCP port on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """The environment for ``racer`` subprocesses: one thread each, wide rich output."""
+    return {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "RACER_TORCH_THREADS": "1",
+        "COLUMNS": "200",
+        **extra,
+    }
+
+
+class ServerProcess:
+    """A ``racer server`` process on a free port, started in ``tmp`` (its working folder)."""
+
+    def __init__(self, tmp: Path, *args: str, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = (tmp / f"server-{self.port}.log").open("w+")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "racer.cli.main", "server", "--port", str(self.port), *args],
+            cwd=tmp,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env=cli_env(**(env or {})),
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+            assert self.proc.poll() is None, self.output()
+        raise AssertionError(f"the server did not start:\n{self.output()}")
+
+    def output(self) -> str:
+        """What the server printed so far."""
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def token(self) -> str:
+        """The organiser token printed at the first start."""
+        found = re.search(r"rt_[A-Za-z0-9_-]{20,}", self.output())
+        assert found, self.output()
+        return found.group(0)
+
+    def stop(self) -> None:
+        """Stop it as Ctrl-C would."""
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()

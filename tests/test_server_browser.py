@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,27 +22,21 @@ import httpx
 import pytest
 
 from racer.server.testing import constant_policy_onnx
+from tests.server_support import ServerProcess, cli_env
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SIZES = {"desktop": (1920, 1080), "phone": (390, 844)}
 SHOTS = Path(os.environ.get("RACER_SHOTS", "/tmp/racer-shots"))
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason=f"no Chromium at {CHROMIUM} (apt-get install chromium) for the browser tests",
-)
+if not CHROMIUM.exists():
+    if os.environ.get("RACER_TEST_BROWSER_REQUIRED") == "1":  # CI installs it: missing is a failure
+        raise RuntimeError(f"RACER_TEST_BROWSER_REQUIRED=1 but there is no Chromium at {CHROMIUM}")
+    pytest.skip(
+        f"no Chromium at {CHROMIUM} (apt-get install chromium) for the browser tests",
+        allow_module_level=True,
+    )
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is needed")
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _env() -> dict[str, str]:
-    return {**os.environ, "OMP_NUM_THREADS": "1", "RACER_TORCH_THREADS": "1", "COLUMNS": "200"}
 
 
 def _racer(*args: str, cwd: Path) -> str:
@@ -52,7 +44,7 @@ def _racer(*args: str, cwd: Path) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "racer.cli.main", *args],
         cwd=cwd,
-        env=_env(),
+        env=cli_env(),
         capture_output=True,
         text=True,
         timeout=60,
@@ -61,57 +53,17 @@ def _racer(*args: str, cwd: Path) -> str:
     return done.stdout
 
 
-class Server:
-    """A ``racer server`` process with one built-in worker, on a free port."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.url = f"http://127.0.0.1:{_port()}"
-        self.log = (tmp / "server.log").open("w+")
-        port = self.url.rsplit(":", 1)[1]
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "racer.cli.main", "server", "--port", port, "--workers", "1"],
-            cwd=tmp,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            env={
-                **_env(),
-                "RACER_DATABASE_URL": f"sqlite:///{tmp / 'races.db'}",
-                "RACER_DATA_DIR": str(tmp / "data"),
-            },
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-            assert self.proc.poll() is None, self.output()
-        raise AssertionError(f"the server did not start:\n{self.output()}")
-
-    def output(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def token(self) -> str:
-        found = re.search(r"rt_[A-Za-z0-9_-]{20,}", self.output())
-        assert found, self.output()
-        return found.group(0)
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
-
-
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    running = Server(tmp_path)
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    running = ServerProcess(
+        tmp_path,
+        "--workers",
+        "1",
+        env={
+            "RACER_DATABASE_URL": f"sqlite:///{tmp_path / 'races.db'}",
+            "RACER_DATA_DIR": str(tmp_path / "data"),
+        },
+    )
     try:
         yield running
     finally:
@@ -138,7 +90,7 @@ def _wait_for_video(url: str, sid: int, timeout: float = 60) -> None:
         time.sleep(0.5)
 
 
-def test_organiser_and_racer_in_a_browser(server: Server, tmp_path: Path) -> None:
+def test_organiser_and_racer_in_a_browser(server: ServerProcess, tmp_path: Path) -> None:
     model = constant_policy_onnx(tmp_path / "straight.onnx")
     url = server.url
     with sync_api.sync_playwright() as p:

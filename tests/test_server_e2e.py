@@ -7,10 +7,6 @@ another finishes the job; a server restarted with queued jobs finishes them.
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,62 +21,9 @@ from sqlalchemy import select
 from racer.server.db import connect
 from racer.server.models import Job
 from racer.server.testing import constant_policy_onnx
+from tests.server_support import ServerProcess, cli_env
 
 RACE = {"name": "Sprint", "track": "reinvent_base", "laps": 1, "time_cap": 120, "seed": 3}
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _env() -> dict[str, str]:
-    return {**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "200"}
-
-
-class Running:
-    """A ``racer server`` process."""
-
-    def __init__(self, tmp: Path, *args: str) -> None:
-        self.port = _port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = (tmp / f"server-{self.port}.log").open("w+")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "racer.cli.main", "server", "--port", str(self.port), *args],
-            cwd=tmp,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            env=_env(),
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-            assert self.proc.poll() is None, self.output()
-        raise AssertionError(f"server did not start:\n{self.output()}")
-
-    def output(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def token(self) -> str:
-        found = re.search(r"rt_[A-Za-z0-9_-]{20,}", self.output())
-        assert found, self.output()
-        return found.group(0)
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
 
 
 @pytest.fixture
@@ -131,7 +74,7 @@ def _wait_for_video(url: str, sid: int, timeout: float = 120) -> dict[str, Any]:
 
 def test_server_evaluates_and_a_restart_finishes_queued_jobs(tmp: Path) -> None:
     model = constant_policy_onnx(tmp / "constant.onnx")
-    server = Running(tmp, "--workers", "1")
+    server = ServerProcess(tmp, "--workers", "1")
     try:
         token = _setup(server.url, server.token(), {**RACE, "qualifying_time": 600})
         sub = _wait(server.url, _submit(server.url, token, model, "first"))
@@ -150,13 +93,13 @@ def test_server_evaluates_and_a_restart_finishes_queued_jobs(tmp: Path) -> None:
     finally:
         server.stop()
     # no workers: submissions wait in the queue; the server stops with them queued
-    server = Running(tmp, "--workers", "0")
+    server = ServerProcess(tmp, "--workers", "0")
     try:
         queued = [_submit(server.url, token, model, f"again-{i}") for i in range(2)]
         assert httpx.get(f"{server.url}/api/submissions/{queued[0]}").json()["state"] == "queued"
     finally:
         server.stop()
-    server = Running(tmp, "--workers", "1")  # the restart finishes them, same result
+    server = ServerProcess(tmp, "--workers", "1")  # the restart finishes them, same result
     try:
         again = [_wait(server.url, sid) for sid in queued]
         assert [s["state"] for s in again] == ["done", "done"]
@@ -168,14 +111,14 @@ def test_server_evaluates_and_a_restart_finishes_queued_jobs(tmp: Path) -> None:
 def test_a_killed_worker_loses_no_job(tmp: Path) -> None:
     model = constant_policy_onnx(tmp / "constant.onnx")
     db_url = f"sqlite:///{tmp / 'racer-server.db'}"
-    server = Running(tmp, "--workers", "0", "--no-video")
+    server = ServerProcess(tmp, "--workers", "0", "--no-video")
     try:
         token = _setup(server.url, server.token(), {**RACE, "laps": 3, "time_cap": 600})
         sid = _submit(server.url, token, model, "long")
         worker = subprocess.Popen(
             [sys.executable, "-m", "racer.cli.main", "worker", "--lease", "2", "--no-video"],
             cwd=tmp,
-            env=_env(),
+            env=cli_env(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -198,7 +141,7 @@ def test_a_killed_worker_loses_no_job(tmp: Path) -> None:
         done = subprocess.run(
             [sys.executable, "-m", "racer.cli.main", "worker", "--once", "--no-video"],
             cwd=tmp,
-            env=_env(),
+            env=cli_env(),
             capture_output=True,
             text=True,
             timeout=180,

@@ -23,12 +23,14 @@ from racer.server.models import Race, Submission
 def board_stamp(session: Session, race: Race) -> tuple[Any, ...]:
     """What a leaderboard depends on, in one query; equal stamps give equal boards."""
     done = func.sum(case((Submission.state == "done", 1), else_=0))
+    running = func.sum(case((Submission.state == "running", 1), else_=0))
     live = func.sum(case((Submission.state != "removed", 1), else_=0))
     row = session.execute(
         select(
             func.count(Submission.id),
             live,
             done,
+            running,
             func.max(Submission.created_at),
             func.max(Submission.finished_at),
         ).where(Submission.race_id == race.id)

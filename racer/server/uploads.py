@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from racer.drive.errors import ModelError
 from racer.drive.metadata import CAMERA, STEREO, ModelInfo, parse_metadata
@@ -185,3 +185,17 @@ def validate_upload(
         action_space_type=kind,
         outputs=info.outputs,
     )
+
+
+def read_capped(stream: BinaryIO, limit: int, what: str) -> bytes:
+    """An uploaded file's bytes, refusing more than ``limit`` without reading them all.
+
+    Raises:
+        UploadError: 413 when the file is larger than ``limit``.
+    """
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise UploadError(
+            413, f"{what} is larger than the server's limit of {limit / 2**20:.1f} MB"
+        )
+    return data

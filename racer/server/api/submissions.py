@@ -14,22 +14,12 @@ from racer.server.api.views import submission_out
 from racer.server.errors import NotFound
 from racer.server.schemas import SubmissionOut
 from racer.server.storage import artefact, model_path
-from racer.server.uploads import UploadError, validate_upload
+from racer.server.uploads import UploadError, read_capped, validate_upload
 
 router = APIRouter(tags=["submissions"])
 
 METADATA_LIMIT = 256 * 1024
 MEDIA = {"video": "video/webm", "trajectory": "image/png", "licence": "image/png"}
-
-
-def read_capped(upload: UploadFile, limit: int, what: str) -> bytes:
-    """The upload's bytes, refusing more than ``limit`` without reading them all."""
-    data = upload.file.read(limit + 1)
-    if len(data) > limit:
-        raise UploadError(
-            413, f"{what} is larger than the server's limit of {limit / 2**20:.1f} MB"
-        )
-    return data
 
 
 @router.post(
@@ -60,10 +50,10 @@ def submit(
     """
     race = races.get_race(session, slug, racer)
     subs.check_entry(session, race, racer)
-    data = read_capped(model, config.max_upload_bytes, "the model")
+    data = read_capped(model.file, config.max_upload_bytes, "the model")
     meta_text = None
     if metadata is not None:
-        raw = read_capped(metadata, METADATA_LIMIT, "model_metadata.json")
+        raw = read_capped(metadata.file, METADATA_LIMIT, "model_metadata.json")
         try:
             meta_text = raw.decode("utf-8")
         except UnicodeDecodeError:

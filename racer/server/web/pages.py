@@ -15,9 +15,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from racer.server.api.views import file_urls
+from racer.server.cache import RenderCache, board_stamp
 from racer.server.models import Job, Race
 from racer.server.races import get_race, race_out, race_status, visible_races
 from racer.server.submissions import get_racer, get_submission, racer_submissions
@@ -82,7 +83,14 @@ def race_page(slug: str, request: Request, session: WebSession, who: Viewer) -> 
 def board_fragment(slug: str, request: Request, session: WebSession, who: Viewer) -> Response:
     """The leaderboard table alone: the race page fetches it every few seconds."""
     race = get_race(session, slug, who)
-    response = page(request, "_board.html", _board_context(session, race))
+    cache: RenderCache = request.app.state.render_cache
+    key = ("board.html", board_stamp(session, race), race_status(race))
+    body = cache.get(key)
+    if body is None or getattr(request.state, "stale_cookie", False):
+        response = page(request, "_board.html", _board_context(session, race))
+        cache.put(key, bytes(response.body))
+    else:  # the fragment does not depend on who asks: one rendering serves every viewer
+        response = HTMLResponse(body)
     response.headers["Cache-Control"] = "no-store"
     return response
 

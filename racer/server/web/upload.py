@@ -12,20 +12,10 @@ from racer.server.errors import ServiceError
 from racer.server.models import Race
 from racer.server.races import get_race
 from racer.server.submissions import check_entry, create_submission
-from racer.server.uploads import UploadError, validate_upload
+from racer.server.uploads import UploadError, read_capped, validate_upload
 from racer.server.web.render import Form, HtmlRoute, SignedIn, WebSession, page, redirect
 
 router = APIRouter(route_class=HtmlRoute, include_in_schema=False)
-
-
-def _read(upload: UploadFile, limit: int, what: str) -> bytes:
-    """An uploaded file's bytes, refusing more than ``limit`` without reading them all."""
-    data = upload.file.read(limit + 1)
-    if len(data) > limit:
-        raise UploadError(
-            413, f"{what} is larger than the server's limit of {limit / 2**20:.1f} MB"
-        )
-    return data
 
 
 def _file(form: Form, key: str) -> UploadFile | None:
@@ -72,12 +62,14 @@ def submit(
         model = _file(form, "model")
         if model is None:
             raise UploadError(422, "choose the model's .onnx file to upload")
-        data = _read(model, config.max_upload_bytes, "the model")
+        data = read_capped(model.file, config.max_upload_bytes, "the model")
         meta_text = None
         meta = _file(form, "metadata")
         if meta is not None:
             try:
-                meta_text = _read(meta, METADATA_LIMIT, "model_metadata.json").decode("utf-8")
+                meta_text = read_capped(meta.file, METADATA_LIMIT, "model_metadata.json").decode(
+                    "utf-8"
+                )
             except UnicodeDecodeError:
                 raise UploadError(422, "model_metadata.json is not UTF-8 text") from None
         validated = validate_upload(
