@@ -304,15 +304,10 @@ def _reduced(node: onnx.NodeProto, shapes: dict[str, list[int]]) -> float:
 
 def run_inference(data: bytes, name: str, channels: int, outputs: int) -> None:
     """Run the model on an all-0 and an all-255 frame: ``outputs`` finite values each."""
-    import onnxruntime as ort
+    from racer.server.onnx_policy import cpu_session
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.log_severity_level = 3
     try:
-        session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+        session = cpu_session(data)
     except Exception as exc:  # onnxruntime's errors share no public base class
         raise _refuse(f"ONNX Runtime cannot load the model: {one_line(exc)}") from None
     for fill, frame in ((0.0, "an all-black"), (255.0, "an all-white")):

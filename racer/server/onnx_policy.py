@@ -117,17 +117,11 @@ def onnx_session(path: Path) -> Any:
         EvaluationError: ONNX Runtime is missing or cannot load the file.
     """
     try:
-        import onnxruntime as ort
+        import onnxruntime  # noqa: F401
     except ImportError:
         raise EvaluationError("ONNX Runtime is not installed: pip install onnxruntime") from None
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.log_severity_level = 3
     try:
-        data = Path(path).read_bytes()
-        return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+        return cpu_session(Path(path).read_bytes())
     except Exception as exc:  # OSError, or ONNX Runtime's own exception types
         lines = str(exc).strip().splitlines() or [type(exc).__name__]
         raise EvaluationError(f"ONNX Runtime cannot load the model: {lines[0][:300]}") from None
@@ -150,3 +144,19 @@ def embedded_metadata(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise EvaluationError("the model's model_metadata is not a JSON object")
     return data
+
+
+def cpu_session(data: bytes) -> Any:
+    """An ONNX Runtime session for a model's bytes: CPU, one thread, errors only in the log.
+
+    Raises:
+        Exception: ONNX Runtime's own error types when it cannot load the model.
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.log_severity_level = 3
+    return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])

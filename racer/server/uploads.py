@@ -199,3 +199,20 @@ def read_capped(stream: BinaryIO, limit: int, what: str) -> bytes:
             413, f"{what} is larger than the server's limit of {limit / 2**20:.1f} MB"
         )
     return data
+
+
+METADATA_LIMIT = 256 * 1024
+"""Largest ``model_metadata.json`` accepted beside a model."""
+
+
+def read_metadata(stream: BinaryIO) -> str:
+    """A ``model_metadata.json`` uploaded beside a model, as text.
+
+    Raises:
+        UploadError: 413 above :data:`METADATA_LIMIT`, 422 when it is not UTF-8.
+    """
+    raw = read_capped(stream, METADATA_LIMIT, "model_metadata.json")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UploadError(422, "model_metadata.json is not UTF-8 text") from None

@@ -14,11 +14,10 @@ from racer.server.api.views import submission_out
 from racer.server.errors import NotFound
 from racer.server.schemas import SubmissionOut
 from racer.server.storage import artefact, model_path
-from racer.server.uploads import UploadError, read_capped, validate_upload
+from racer.server.uploads import read_capped, read_metadata, validate_upload
 
 router = APIRouter(tags=["submissions"])
 
-METADATA_LIMIT = 256 * 1024
 MEDIA = {"video": "video/webm", "trajectory": "image/png", "licence": "image/png"}
 
 
@@ -51,13 +50,7 @@ def submit(
     race = races.get_race(session, slug, racer)
     subs.check_entry(session, race, racer)
     data = read_capped(model.file, config.max_upload_bytes, "the model")
-    meta_text = None
-    if metadata is not None:
-        raw = read_capped(metadata.file, METADATA_LIMIT, "model_metadata.json")
-        try:
-            meta_text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise UploadError(422, "model_metadata.json is not UTF-8 text") from None
+    meta_text = None if metadata is None else read_metadata(metadata.file)
     validated = validate_upload(
         data,
         max_bytes=config.max_upload_bytes,

@@ -7,12 +7,11 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from racer.server.api.deps import ConfigDep
-from racer.server.api.submissions import METADATA_LIMIT
 from racer.server.errors import ServiceError
 from racer.server.models import Race
 from racer.server.races import get_race
 from racer.server.submissions import check_entry, create_submission
-from racer.server.uploads import UploadError, read_capped, validate_upload
+from racer.server.uploads import UploadError, read_capped, read_metadata, validate_upload
 from racer.server.web.render import Form, HtmlRoute, SignedIn, WebSession, page, redirect
 
 router = APIRouter(route_class=HtmlRoute, include_in_schema=False)
@@ -66,12 +65,7 @@ def submit(
         meta_text = None
         meta = _file(form, "metadata")
         if meta is not None:
-            try:
-                meta_text = read_capped(meta.file, METADATA_LIMIT, "model_metadata.json").decode(
-                    "utf-8"
-                )
-            except UnicodeDecodeError:
-                raise UploadError(422, "model_metadata.json is not UTF-8 text") from None
+            meta_text = read_metadata(meta.file)
         validated = validate_upload(
             data,
             max_bytes=config.max_upload_bytes,
