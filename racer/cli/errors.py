@@ -14,6 +14,8 @@ from racer.evaluate.config import EvalConfigError
 from racer.export.errors import ExportError
 from racer.rewards.loader import RewardFunctionError
 from racer.server.client import ServerError
+from racer.server.config import ServerConfigError
+from racer.server.errors import DatabaseError
 from racer.server.uploads import UploadError
 from racer.sim.actions import ActionSpaceError
 from racer.sim.race import RaceError
@@ -33,6 +35,8 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     ExportError,
     ServerError,
     UploadError,
+    DatabaseError,
+    ServerConfigError,
     FileNotFoundError,
 )
 

@@ -21,6 +21,8 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from racer.server.errors import DatabaseError
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 POOL = {"pool_size": 16, "max_overflow": 48}
 """Connections a server process may open (64 at most): more than FastAPI's 40 worker threads.
@@ -29,10 +31,6 @@ A request holds its connection until its response is serialised, which takes a w
 again; with fewer connections than threads, every thread could be waiting for a connection
 held by a request that waits for a thread.
 """
-
-
-class DatabaseError(RuntimeError):
-    """The database URL is wrong or the database cannot be reached; the message says which."""
 
 
 @dataclass

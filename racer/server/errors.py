@@ -52,3 +52,7 @@ class TooMany(ServiceError):
     """The racer has used up the race's submission limit (429)."""
 
     status_code = 429
+
+
+class DatabaseError(RuntimeError):
+    """The database URL is wrong or the database cannot be reached; the message says which."""
