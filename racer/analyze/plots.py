@@ -134,6 +134,10 @@ def plot_per_iteration(
     return path
 
 
+DENSE_POINTS = 120
+"""Above this many iterations a line is drawn without markers."""
+
+
 def _legend(ax: Axes) -> None:
     """Inside the axes for a few entries, below them for many."""
     entries = len(ax.get_legend_handles_labels()[1])
@@ -148,8 +152,10 @@ def _iteration_line(ax: Axes, spec: IterationMetric, phase: PhaseSummary, c: str
     x = np.array([s.iteration for s in its], dtype=float)
     y = np.array([spec.mean(s) for s in its]) * spec.scale
     evaluation = phase.phase == EVALUATION
+    dense = len(x) > DENSE_POINTS  # markers on hundreds of points hide the line
     ax.plot(
-        x, y, color=c, ls="--" if evaluation else "-", marker="s" if evaluation else "o",
+        x, y, color=c, ls="--" if evaluation else "-",
+        marker=None if dense else ("s" if evaluation else "o"), lw=1.6 if dense else None,
         label=f"{phase.source} · {phase.phase}",
     )  # fmt: skip
     if spec.std is not None and len(x) > 1:
