@@ -101,14 +101,9 @@ def _results_panel(
     rules: RaceRules,
 ) -> None:  # fmt: skip
     """Lap times (the best one marked) and the score in a dark panel on the right."""
-    panel = fig.add_axes((0.69, 0.17, 0.30, 0.69))
-    panel.set_facecolor("#1c2a1a")
-    panel.set_xticks([])
-    panel.set_yticks([])
-    for spine in panel.spines.values():
-        spine.set_visible(False)
-    panel.set_xlim(0, 1)
-    panel.set_ylim(0, 1)
+    from racer.viz.eval_plots import results_panel
+
+    panel = results_panel(fig)
     panel.text(0.06, 0.93, "Lap        Time", color="#c8d0c8", fontsize=14, family="monospace",
                va="center")  # fmt: skip
     rows_shown = min(rules.laps, MAX_LAP_ROWS)

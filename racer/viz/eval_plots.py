@@ -130,8 +130,8 @@ def _draw_boxes(ax: Axes, trials: tuple[TrialResult, ...]) -> None:
             )
 
 
-def _results_column(fig: Figure, report: EvalReport) -> None:
-    """Per-trial lines and totals in a dark panel on the right."""
+def results_panel(fig: Figure) -> Axes:
+    """The dark, frameless panel on the right of a results picture, in unit coordinates."""
     panel = fig.add_axes((0.69, 0.17, 0.30, 0.69))
     panel.set_facecolor(PANEL)
     panel.set_xticks([])
@@ -140,6 +140,12 @@ def _results_column(fig: Figure, report: EvalReport) -> None:
         spine.set_visible(False)
     panel.set_xlim(0, 1)
     panel.set_ylim(0, 1)
+    return panel
+
+
+def _results_column(fig: Figure, report: EvalReport) -> None:
+    """Per-trial lines and totals in a dark panel on the right."""
+    panel = results_panel(fig)
     panel.text(0.05, 0.93, "Trial   Result         Time   Off  Crash", color="#c8d0c8",
                fontsize=13, family="monospace", va="center")  # fmt: skip
     n = len(report.trials)
