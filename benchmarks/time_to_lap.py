@@ -31,7 +31,11 @@ from racer.train.trainer import train
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--track", default="reinvent_base")
-    p.add_argument("--sensor", default="FRONT_FACING_CAMERA")
+    p.add_argument(
+        "--sensor",
+        default="FRONT_FACING_CAMERA",
+        help="sensor name, or several joined by commas (FRONT_FACING_CAMERA,LIDAR)",
+    )
     p.add_argument("--network", default="DEEP_CONVOLUTIONAL_NETWORK_SHALLOW")
     p.add_argument("--reward", default="progress_speed")
     p.add_argument("--speeds", default="1,2", help="comma-separated speeds of the action grid")
@@ -51,13 +55,14 @@ def main() -> None:
         [float(s) for s in args.steering.split(",")], [float(v) for v in args.speeds.split(",")]
     )
     base = TrainConfig(
-        name="time-to-lap", track=args.track, reward=args.reward, sensors=(args.sensor,),
+        name="time-to-lap", track=args.track, reward=args.reward,
+        sensors=tuple(args.sensor.split(",")),
         network=args.network, action_space=actions, seed=args.seed, minutes=args.chunk,
         eval_every_minutes=args.chunk * 10, checkpoint_every_minutes=args.chunk * 10,
     ).merged(num_epochs=args.epochs, batch_size=args.batch_size)  # fmt: skip
     models = args.models_dir or Path(tempfile.mkdtemp(prefix="racer-bench-"))
     print(f"track {track.display_name}: optimal lap {optimal:.2f} s; config: sensor "
-          f"{base.sensors[0]}, network {base.network}, {len(actions)} actions up to "
+          f"{'+'.join(base.sensors)}, network {base.network}, {len(actions)} actions up to "
           f"{actions.max_speed} m/s, batch {base.batch_size}, epochs {base.num_epochs}, "
           f"envs {base.resolved_n_envs}, seed {base.seed}")  # fmt: skip
 
