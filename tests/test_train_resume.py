@@ -19,18 +19,11 @@ from racer.rewards.library import example_path
 from racer.train.config import ConfigError, TrainConfig
 from racer.train.policy import load_policy
 from racer.train.trainer import train
+from tests.train_support import SMALL as BASE_SMALL
 
 FIXTURE = Path(__file__).parent / "fixtures" / "deepracer_model"
 runner = CliRunner()
-SMALL = {
-    "sensors": ("STATE",),
-    "batch_size": 64,
-    "num_episodes_between_training": 2,
-    "max_episode_steps": 100,
-    "eval_episodes": 1,
-    "n_envs": 2,
-    "minutes": 2.0,
-}
+SMALL = {**BASE_SMALL, "minutes": 2.0}
 
 
 def _invoke(*args: str) -> str:

@@ -8,15 +8,7 @@ from pathlib import Path
 from racer.train.config import TrainConfig
 from racer.train.evaluation import EvalSummary
 from racer.train.trainer import EARLY_STOP, train
-
-SMALL = {
-    "sensors": ("STATE",),
-    "batch_size": 64,
-    "num_episodes_between_training": 2,
-    "max_episode_steps": 100,
-    "eval_episodes": 1,
-    "n_envs": 2,
-}
+from tests.train_support import SMALL
 
 
 def test_the_hook_sees_every_evaluation_and_can_stop_the_run(tmp_path: Path) -> None:

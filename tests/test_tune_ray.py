@@ -22,16 +22,9 @@ from racer.tune.config import TuneConfig  # noqa: E402
 from racer.tune.executors import create_study, tune_study  # noqa: E402
 from racer.tune.params import TuneError, parse_params  # noqa: E402
 from racer.tune.ray_backend import RayTrialError, run_ray, sqlite_path  # noqa: E402
+from tests.train_support import SMALL as BASE_SMALL  # noqa: E402
 
-SMALL: dict[str, Any] = {
-    "sensors": ("STATE",),
-    "network": "MLP",
-    "batch_size": 64,
-    "num_episodes_between_training": 2,
-    "max_episode_steps": 100,
-    "eval_episodes": 1,
-    "n_envs": 1,
-}
+SMALL: dict[str, Any] = {**BASE_SMALL, "network": "MLP", "n_envs": 1}
 BASE = TrainConfig(name="base", max_steps=200, **SMALL)
 
 

@@ -20,16 +20,9 @@ from racer.tune import executors, objective
 from racer.tune.config import TuneConfig
 from racer.tune.executors import create_study, tune_study
 from racer.tune.params import TuneError, parse_params
+from tests.train_support import SMALL
 
 runner = CliRunner()
-SMALL: dict[str, Any] = {
-    "sensors": ("STATE",),
-    "batch_size": 64,
-    "num_episodes_between_training": 2,
-    "max_episode_steps": 100,
-    "eval_episodes": 1,
-    "n_envs": 2,
-}
 BASE = TrainConfig(name="base", max_steps=200, **SMALL)
 
 

@@ -237,26 +237,34 @@ def _robustness(
     console.print(f"Results in [bold]{report.files['robustness']}[/]")
 
 
+RESULT_COLUMNS = ("Completed", "Best lap", "Mean lap", "Progress", "Off", "Crash")
+"""The columns of one robustness or grid result, in :func:`_result_cells`' order."""
+
+
+def _result_cells(r: Any, style: str) -> list[str]:
+    """A robustness or grid result's cells: completion (in ``style``), laps, progress, events."""
+    return [
+        f"[{style}]{100 * r.completion_rate:.0f} %[/]",
+        "—" if r.best_lap_time is None else f"{r.best_lap_time:.2f} s",
+        "—" if r.mean_lap_time is None else f"{r.mean_lap_time:.2f} s",
+        f"{r.mean_progress:.0f} %",
+        str(r.off_track_count),
+        str(r.crash_count),
+    ]
+
+
 def _robustness_table(report: Any) -> Table:
     """One row per perturbation: completion, lap times, progress, off-tracks and crashes."""
     table = Table(
         title=f"Robustness · {report.track} · {report.config.race_type.replace('_', ' ')} · "
         f"strength {report.strength:g}"
     )
-    for col in ("Perturbation", "Completed", "Mean lap", "Best lap", "Progress", "Off", "Crash"):
+    for col in ("Perturbation", *RESULT_COLUMNS):
         table.add_column(col, justify="left" if col == "Perturbation" else "right")
     clean = report.baseline.completion_rate
     for row in report.rows:
         style = "green" if row.completion_rate >= clean else "red"
-        table.add_row(
-            row.perturbation,
-            f"[{style}]{100 * row.completion_rate:.0f} %[/]",
-            "—" if row.mean_lap_time is None else f"{row.mean_lap_time:.2f} s",
-            "—" if row.best_lap_time is None else f"{row.best_lap_time:.2f} s",
-            f"{row.mean_progress:.0f} %",
-            str(row.off_track_count),
-            str(row.crash_count),
-        )
+        table.add_row(row.perturbation, *_result_cells(row, style))
     table.caption = (
         f"{report.config.trials} trial(s) per row, seed {report.config.seed}; each row "
         "randomises only its own options, at the ends of their ranges (docs/sim-to-real.md)"
@@ -353,24 +361,14 @@ def _cell_line(cell: Any, row: Any) -> str:
 def _grid_table(report: Any) -> Table:
     """One row per cell: completion, best and mean lap, progress, off-tracks and crashes."""
     table = Table(title=f"Evaluation grid · {report.settings.trials} trial(s) per cell")
-    columns = ("Model", "Track", "Perturbation", "Completed", "Best lap", "Mean lap", "Progress",
-               "Off", "Crash")  # fmt: skip
-    for col in columns:
-        table.add_column(col, justify="left" if col in columns[:3] else "right")
+    for col in ("Model", "Track", "Perturbation"):
+        table.add_column(col)
+    for col in RESULT_COLUMNS:
+        table.add_column(col, justify="right")
     for row in report.rows:
         r = row.result
         style = "green" if r.completion_rate == 1 else "yellow" if r.completed else "red"
-        table.add_row(
-            row.model,
-            row.track,
-            r.perturbation,
-            f"[{style}]{100 * r.completion_rate:.0f} %[/]",
-            "—" if r.best_lap_time is None else f"{r.best_lap_time:.2f} s",
-            "—" if r.mean_lap_time is None else f"{r.mean_lap_time:.2f} s",
-            f"{r.mean_progress:.0f} %",
-            str(r.off_track_count),
-            str(r.crash_count),
-        )
+        table.add_row(row.model, row.track, r.perturbation, *_result_cells(r, style))
     if report.skipped:
         table.caption = f"{len(report.skipped)} camera cell(s) skipped: the model has no camera"
     return table

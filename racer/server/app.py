@@ -25,6 +25,7 @@ from racer.server.config import ServerConfig
 from racer.server.db import Database, connect
 from racer.server.errors import ServiceError
 from racer.server.uploads import UploadError
+from racer.server.web import pages
 from racer.server.worker import WorkerPool
 
 log = logging.getLogger("racer.server")
@@ -145,7 +146,7 @@ def create_app(
     for router in (races_api.router, submissions_api.router, accounts_api.router):
         app.include_router(router)
     app.get("/api/health", tags=["server"])(_health)
-    _add_web(app)
+    pages.mount(app)
     app.add_middleware(BodyLimit, limit=config.max_upload_bytes + SLACK)
     return app
 
@@ -153,16 +154,3 @@ def create_app(
 def _health() -> dict[str, str]:
     """The server is up."""
     return {"status": "ok"}
-
-
-def _add_web(app: FastAPI) -> None:
-    """Mount the web pages when they are installed."""
-    import importlib
-
-    try:
-        pages = importlib.import_module("racer.server.web.pages")
-    except ModuleNotFoundError as exc:
-        if exc.name != "racer.server.web.pages":
-            raise
-        return
-    pages.mount(app)

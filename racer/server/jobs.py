@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from racer.server.models import Job, Submission, utcnow
@@ -174,7 +174,5 @@ def finish(session: Session, job: Job, *, error: str | None = None) -> None:
 
 def counts(session: Session) -> dict[str, int]:
     """Jobs by state."""
-    from sqlalchemy import func
-
     rows = session.execute(select(Job.state, func.count(Job.id)).group_by(Job.state)).all()
     return {state: n for state, n in rows}

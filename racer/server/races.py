@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from racer.server.errors import Conflict, Invalid, NotFound
 from racer.server.models import Race, RaceEntry, Racer, Submission, utcnow
+from racer.server.ranking import RaceRules, RaceRulesError
 from racer.server.schemas import RaceFields, RaceIn, RaceOut
 
 RULE_FIELDS = (
@@ -69,7 +69,6 @@ def check_rules(race: Race) -> None:
             ``ranking_laps`` above ``laps``, or closing before opening.
     """
     from racer.server.evaluation import EvaluationError, eval_config
-    from racer.server.ranking import RaceRules, RaceRulesError
 
     if "/" in race.track or "\\" in race.track:
         raise Invalid(
@@ -83,27 +82,33 @@ def check_rules(race: Race) -> None:
     if race.opens_at and race.closes_at and race.closes_at <= race.opens_at:
         raise Invalid("closes_at must be after opens_at")
     try:
-        eval_config(RaceRules.from_mapping(rules_of(race)))  # the track, boxes and bots
+        eval_config(rules_of(race))  # the track, boxes and bots
     except (EvaluationError, RaceRulesError) as exc:
         raise Invalid(str(exc).removeprefix("race settings: ")) from None
 
 
-def rules_of(race: Race) -> dict[str, Any]:
-    """The race's rules as the evaluator takes them (see :class:`RaceRules`)."""
-    return {
-        "track": race.track,
-        "reverse": race.reverse,
-        "race_type": race.race_type,
-        "settings": dict(race.settings or {}),
-        "ranking": race.ranking,
-        "laps": race.laps,
-        "ranking_laps": race.ranking_laps,
-        "off_track_penalty": race.off_track_penalty,
-        "collision_penalty": race.collision_penalty,
-        "time_cap": race.time_cap,
-        "seed": race.seed,
-        "qualifying_time": race.qualifying_time,
-    }
+def rules_of(race: Race) -> RaceRules:
+    """The race's rules as the evaluator and the ranking take them.
+
+    Raises:
+        RaceRulesError: Settings outside what a race allows (caught by :func:`check_rules`).
+    """
+    return RaceRules.from_mapping(
+        {
+            "track": race.track,
+            "reverse": race.reverse,
+            "race_type": race.race_type,
+            "settings": dict(race.settings or {}),
+            "ranking": race.ranking,
+            "laps": race.laps,
+            "ranking_laps": race.ranking_laps,
+            "off_track_penalty": race.off_track_penalty,
+            "collision_penalty": race.collision_penalty,
+            "time_cap": race.time_cap,
+            "seed": race.seed,
+            "qualifying_time": race.qualifying_time,
+        }
+    )
 
 
 def _apply(race: Race, fields: RaceFields) -> set[str]:

@@ -16,7 +16,7 @@ from racer.server.config import ServerConfig
 from racer.server.errors import Conflict, Forbidden, NotFound, TooMany
 from racer.server.models import Race, Racer, Submission, utcnow
 from racer.server.races import may_see, race_status, rules_of
-from racer.server.ranking import rank_key
+from racer.server.ranking import rank_key, standing
 from racer.server.storage import clear_results, store_model
 from racer.server.uploads import ValidatedModel
 
@@ -142,9 +142,7 @@ def rerun_all(session: Session, race: Race, config: ServerConfig | None = None) 
 
 def rescore_all(session: Session, race: Race) -> None:
     """Rank the stored lap times again (the ranking changed, not the rules)."""
-    from racer.server.ranking import RaceRules, standing
-
-    rules = RaceRules.from_mapping(rules_of(race))
+    rules = rules_of(race)
     for submission in session.scalars(
         select(Submission).where(Submission.race_id == race.id, Submission.state == "done")
     ):

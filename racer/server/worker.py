@@ -145,12 +145,10 @@ class Worker:
         if not video:
             clear_results(self.config, held.submission_id)
         try:
-            from racer.server.ranking import RaceRules
-
             outcome = self.evaluate(
                 Path(path),
                 metadata,
-                RaceRules.from_mapping(rules),
+                rules,
                 out_dir,
                 video=video,
                 title=title,
