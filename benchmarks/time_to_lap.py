@@ -46,6 +46,7 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--n-envs", type=int, default=None, help="environments (default: the run's)")
     p.add_argument("--models-dir", type=Path, default=None)
     args = p.parse_args()
 
@@ -59,7 +60,7 @@ def main() -> None:
         sensors=tuple(args.sensor.split(",")),
         network=args.network, action_space=actions, seed=args.seed, minutes=args.chunk,
         eval_every_minutes=args.chunk * 10, checkpoint_every_minutes=args.chunk * 10,
-    ).merged(num_epochs=args.epochs, batch_size=args.batch_size)  # fmt: skip
+    ).merged(num_epochs=args.epochs, batch_size=args.batch_size, n_envs=args.n_envs)  # fmt: skip
     models = args.models_dir or Path(tempfile.mkdtemp(prefix="racer-bench-"))
     print(f"track {track.display_name}: optimal lap {optimal:.2f} s; config: sensor "
           f"{'+'.join(base.sensors)}, network {base.network}, {len(actions)} actions up to "

@@ -78,7 +78,8 @@ def train(
     sac_alpha: Annotated[float | None, _opt("--sac-alpha", help="SAC entropy coefficient.")] = None,
     seed: Annotated[int | None, _opt("--seed", help="Seed of every random source.")] = None,
     n_envs: Annotated[
-        int | None, _opt("--n-envs", help="Parallel envs (default: one per core).")
+        int | None,
+        _opt("--n-envs", help="Environments stepped side by side (default: 4 per core)."),
     ] = None,
     vec_env: Annotated[str | None, _opt("--vec-env", help="dummy (default) | subproc.")] = None,
     track_pool: Annotated[

@@ -16,6 +16,7 @@ import gymnasium as gym
 from stable_baselines3.common.callbacks import BaseCallback
 
 from racer.train.evaluation import EvalSummary, run_episodes, score
+from racer.train.networks import exact_inference, set_rollout_bf16
 from racer.train.run import BEST_FILE, BEST_MODEL_FILE, CHECKPOINT_DIR
 from racer.train.steplog import LiveStats, MetricsLog
 
@@ -60,6 +61,26 @@ class BudgetCallback(BaseCallback):
         elif self.max_steps is not None and self.num_timesteps >= self.max_steps:
             self.stopped_by = "steps"
         return not self.stopped_by
+
+
+class RolloutPrecisionCallback(BaseCallback):
+    """Runs the policy's CNN in bfloat16 while rollouts are collected (bf16 CPUs only).
+
+    The copy is refreshed from the float32 weights at each rollout's start, after the update;
+    see :func:`racer.train.networks.set_rollout_bf16`.
+    """
+
+    def _on_rollout_start(self) -> None:
+        set_rollout_bf16(self.model.policy, True)
+
+    def _on_rollout_end(self) -> None:
+        set_rollout_bf16(self.model.policy, False)
+
+    def _on_training_end(self) -> None:
+        set_rollout_bf16(self.model.policy, False)
+
+    def _on_step(self) -> bool:
+        return True
 
 
 class PeriodicCallback(BaseCallback):
@@ -146,7 +167,10 @@ class PeriodicCallback(BaseCallback):
         def predict(obs: Any) -> Any:
             return model.predict(obs, deterministic=True)[0]
 
-        summary = run_episodes(predict, self.eval_env, self.episodes, self.seed, self.num_timesteps)
+        with exact_inference(model.policy):
+            summary = run_episodes(
+                predict, self.eval_env, self.episodes, self.seed, self.num_timesteps
+            )
         for ep in summary.episodes:
             self.metrics.add("evaluation", self.episode(), ep.reward, ep.info, _now_ms())
         self.metrics.save()

@@ -14,6 +14,7 @@ camera + lidar networks.
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 from collections.abc import Callable, Iterator
@@ -141,6 +142,9 @@ class DeepRacerCNN(BaseFeaturesExtractor):
 
     def forward(self, observations: torch.Tensor) -> torch.Tensor:
         """Features of a batch of (already /255-scaled) images."""
+        shadow = _rollout_shadow(self)
+        if shadow is not None:
+            return shadow(observations.to(torch.bfloat16))
         _channels_last_weights(self)
         with _autocast(self.bf16):
             features = self.dense(self.convs(_maybe_channels_last(observations)))
@@ -185,6 +189,9 @@ class CombinedExtractor(BaseFeaturesExtractor):
 
     def forward(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
         """Features of a batch of Dict observations."""
+        shadow = _rollout_shadow(self)
+        if shadow is not None:
+            return shadow({key: value.to(torch.bfloat16) for key, value in observations.items()})
         _channels_last_weights(self)
         with _autocast(self.bf16):
             parts = [
@@ -195,17 +202,72 @@ class CombinedExtractor(BaseFeaturesExtractor):
         return features.float()
 
 
+def _rollout_shadow(extractor: nn.Module) -> nn.Module | None:
+    """The bfloat16 copy that runs an extractor's rollout batches, or None (normal path)."""
+    if torch.is_grad_enabled():
+        return None
+    shadow: nn.Module | None = extractor.__dict__.get("_shadow")
+    return shadow
+
+
+def set_rollout_bf16(policy: nn.Module, enabled: bool) -> None:
+    """Run the CNN extractors of ``policy`` in pure bfloat16 while collecting rollouts.
+
+    Rollout batches are tiny (one frame per env), and autocast would cast all the weights on
+    every call; a bfloat16 copy of the extractor (weights converted once, here) runs them
+    about twice as fast on CPUs with bf16 units. Call with ``enabled=True`` at the start of
+    each rollout, after the policy update, so the copy holds the current weights, and with
+    ``False`` at its end: evaluation laps, exports and the update itself use the float32
+    weights. Only extractors whose precision resolved to bf16 are affected.
+    """
+    for module in list(policy.modules()):
+        if not isinstance(module, (DeepRacerCNN, CombinedExtractor)) or not module.bf16:
+            continue
+        # Kept outside nn.Module's registry: not a submodule, not in the state dict.
+        state = module.__dict__
+        state.pop("_shadow", None)
+        if not enabled:
+            continue
+        shadow = state.get("_bf16_copy")
+        if shadow is None:
+            shadow = copy.deepcopy(module)
+            shadow.bf16 = False
+            shadow.to(torch.bfloat16)
+            shadow.requires_grad_(False)
+            state["_bf16_copy"] = shadow
+        else:
+            with torch.no_grad():
+                for target, source in zip(shadow.parameters(), module.parameters(), strict=True):
+                    target.copy_(source)
+        state["_shadow"] = shadow
+
+
+@contextmanager
+def exact_inference(policy: nn.Module) -> Iterator[None]:
+    """Inside this block the policy runs its float32 weights even during a rollout."""
+    stash = {
+        module: module.__dict__.pop("_shadow")
+        for module in policy.modules()
+        if "_shadow" in module.__dict__
+    }
+    try:
+        yield
+    finally:
+        for module, shadow in stash.items():
+            module.__dict__["_shadow"] = shadow
+
+
 def _channels_last_weights(module: nn.Module) -> None:
     """Store conv weights channels-last, once, on the first forward pass.
 
     Not in ``__init__``: SB3's orthogonal initialisation runs after it and needs plain
     contiguous weights. The parameters stay the same objects (the optimiser keeps them).
+    ``Module.to`` does it: replacing each weight's ``.data`` by hand gave the same layout but
+    a policy update about a third slower, measured.
     """
     if getattr(module, "_channels_last", False):
         return
-    for layer in module.modules():
-        if isinstance(layer, nn.Conv2d):
-            layer.weight.data = layer.weight.data.contiguous(memory_format=torch.channels_last)
+    module.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     module._channels_last = True  # type: ignore[assignment]
 
 

@@ -27,12 +27,19 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import configure
 
 from racer.train.algorithms import build_model, load_model
-from racer.train.callbacks import BudgetCallback, PeriodicCallback, StopRequest
+from racer.train.callbacks import (
+    BudgetCallback,
+    PeriodicCallback,
+    RolloutPrecisionCallback,
+    StopRequest,
+)
 from racer.train.clone import load_clone_weights
 from racer.train.config import TrainConfig
 from racer.train.envs import make_eval_env, make_vec_env
 from racer.train.evaluation import EvalSummary
+from racer.train.memory import keep_freed_memory
 from racer.train.metadata import write_metadata
+from racer.train.networks import set_rollout_bf16
 from racer.train.progress import ProgressCallback, ProgressView, StepCounter, summary_table
 from racer.train.rewardfile import copy_reward, training_reward
 from racer.train.run import (
@@ -136,6 +143,7 @@ def train(
         )
     reward = training_reward(config, run_dir, resume=resume)
     torch.set_num_threads(torch_threads())
+    keep_freed_memory()
     venv = make_vec_env(config, str(reward), kind=config.vec_env)
     eval_env = make_eval_env(config, str(reward))
     try:
@@ -240,8 +248,8 @@ def _learn(
     display: BaseCallback = StepCounter(view)
     if console is not None:
         display = ProgressCallback(view, console)
-    callbacks = CallbackList([StepLogCallback(run_dir, state, stats, metrics), budget, periodic])
-    callbacks.callbacks.append(display)
+    step_log = StepLogCallback(run_dir, state, stats, metrics)
+    callbacks = CallbackList([RolloutPrecisionCallback(), step_log, budget, periodic, display])
     stopped_by, rate = "error", 0.0
     try:
         with _stop_on_signals(stop):
@@ -256,6 +264,7 @@ def _learn(
     finally:
         if isinstance(display, ProgressCallback):
             display.stop()
+        set_rollout_bf16(model.policy, False)
         session_s = time.monotonic() - start
         rate = (model.num_timesteps - state.steps) / max(session_s, 1e-9)
         state.steps = model.num_timesteps

@@ -1,0 +1,74 @@
+"""Training env-steps/s of the camera configuration under several settings, in one run.
+
+Each setting trains a fresh model from scratch for ``--seconds`` of wall-clock time (no
+periodic evaluation laps or checkpoints, so only rollouts and policy updates are counted) and
+prints the env steps per second of that session. The first row is racer's default; the others
+change one setting each, so the table shows what each one costs or buys on this machine.
+
+    python benchmarks/train_throughput.py                 # 60 s per setting
+    python benchmarks/train_throughput.py --seconds 30 --only default,n_envs=2
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from racer.train.config import TrainConfig
+from racer.train.trainer import train
+
+SETTINGS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "n_envs=2": {"n_envs": 2},
+    "n_envs=16": {"n_envs": 16},
+    "precision=fp32": {"precision": "fp32"},
+    "num_epochs=2": {"num_epochs": 2},
+    "num_epochs=10": {"num_epochs": 10},
+    "batch_size=64": {"batch_size": 64},
+    "sensor=STATE+MLP": {"sensors": ("STATE",), "network": "MLP"},
+}
+"""Label -> overrides of the default camera configuration."""
+
+
+def measure(label: str, overrides: dict[str, Any], seconds: float, models: Path) -> None:
+    """Train one setting for ``seconds`` and print its row."""
+    config = TrainConfig(
+        name="throughput",
+        minutes=seconds / 60.0,
+        eval_every_minutes=1e6,
+        checkpoint_every_minutes=1e6,
+        **overrides,
+    )
+    result = train(config, models, force=True)
+    print(
+        f"{label:22s} {config.resolved_n_envs:6d} {config.batch_size:6d} {config.num_epochs:6d} "
+        f"{result.steps:9d} {result.session_steps_per_s:9.0f}",
+        flush=True,
+    )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--seconds", type=float, default=60.0, help="training time per setting")
+    p.add_argument("--only", default="", help="comma-separated labels to run (default: all)")
+    args = p.parse_args()
+    labels = [x.strip() for x in args.only.split(",") if x.strip()] or list(SETTINGS)
+    unknown = [x for x in labels if x not in SETTINGS]
+    if unknown:
+        p.error(f"unknown setting(s) {unknown}; known: {', '.join(SETTINGS)}")
+    models = Path(tempfile.mkdtemp(prefix="racer-throughput-"))
+    print(
+        f"{'setting':22s} {'envs':>6s} {'batch':>6s} {'epochs':>6s} {'steps':>9s} {'steps/s':>9s}"
+    )
+    try:
+        for label in labels:
+            measure(label, SETTINGS[label], args.seconds, models)
+    finally:
+        shutil.rmtree(models, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
