@@ -56,10 +56,23 @@ def test_bad_option_values_are_one_line_errors(tmp_path: Path) -> None:
             DiscreteActionSpace.grid([-10, 10], [1]),
         ),
         ("{type: discrete, steering: [-5, 5], speed: [2]}", DiscreteActionSpace.grid([-5, 5], [2])),
+        ("grip-matched", DiscreteActionSpace.grip_matched()),
+        ("DeepRacer-Default", DiscreteActionSpace.default()),
     ],
 )
 def test_action_space_option_forms(text: str, expected: object) -> None:
     assert parse_action_space_option(text) == expected
+
+
+def test_unknown_action_space_name_suggests_the_known_ones(tmp_path: Path) -> None:
+    with pytest.raises(ActionSpaceError, match="did you mean 'grip-matched'"):
+        parse_action_space_option("grip")
+    file = tmp_path / "run.yaml"
+    file.write_text("action_space: deepracer-default\n")
+    assert TrainConfig.load(file).action_space == DiscreteActionSpace.default()
+    file.write_text("action_space: fastest\n")
+    result = runner.invoke(app, ["train", "--config", str(file), "--models-dir", str(tmp_path)])
+    assert result.exit_code == 1 and "grip-matched, deepracer-default" in result.output
 
 
 def test_action_space_option_reads_model_metadata() -> None:

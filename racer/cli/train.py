@@ -45,8 +45,8 @@ def train(
         str | None,
         _opt(
             "--action-space",
-            help="grid:-30,-15,0,15,30x1,2 | continuous:-30,30x0.5,2 | JSON/YAML | a .json/.yaml "
-            "file (model_metadata.json works).",
+            help="grip-matched (default) | deepracer-default | grid:-30,-15,0,15,30x1,2 | "
+            "continuous:-30,30x0.5,2 | JSON/YAML | a .json/.yaml file (model_metadata.json works).",
             panel=_ENV,
         ),
     ] = None,

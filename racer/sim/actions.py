@@ -5,7 +5,9 @@ Both kinds read and write the ``action_space`` entries of DeepRacer's ``model_me
 
 from __future__ import annotations
 
+import difflib
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +62,23 @@ class DiscreteActionSpace:
         return cls(
             tuple(Action(float(s), float(v)) for s, v in itertools.product(steering, speeds))
         )
+
+    @classmethod
+    def grip_matched(cls) -> DiscreteActionSpace:
+        """The training default: each steering angle at about the fastest speed it holds.
+
+        A car turning at steering angle *d* follows a circle of radius ``wheelbase / tan(d)``
+        and slides wide once ``speed**2 / radius`` exceeds its lateral grip. With the
+        simulated car's measured limits (``racer tracks optimal``: about 10 m/s² of grip) that
+        speed is about 4.3 m/s at 5 degrees, 3.05 at 10, 2.5 at 15 and 2.1 at 20; at 30
+        degrees the car circles 0.31 m at 1.7 m/s (0.29 m at walking pace). So every action
+        holds its turn, and the straight ones reach the 4 m/s top speed; a grid (every angle
+        at every speed) spends most of its actions on turns too fast to hold.
+        """
+        pairs = [(0.0, 4.0), (5.0, 4.0), (10.0, 3.0), (15.0, 2.5), (20.0, 2.1), (30.0, 1.7)]
+        left = [Action(angle, speed) for angle, speed in pairs]
+        right = [Action(-a.steering_angle, a.speed) for a in reversed(left) if a.steering_angle]
+        return cls(tuple(right + left))
 
     @classmethod
     def default(cls) -> DiscreteActionSpace:
@@ -122,6 +141,31 @@ class ContinuousActionSpace:
 
 
 ActionSpace = DiscreteActionSpace | ContinuousActionSpace
+
+ACTION_SPACE_PRESETS: dict[str, Callable[[], DiscreteActionSpace]] = {
+    "grip-matched": DiscreteActionSpace.grip_matched,
+    "deepracer-default": DiscreteActionSpace.default,
+}
+"""Action spaces known by name (``--action-space NAME``, ``action_space: NAME`` in a config)."""
+
+
+def preset_action_space(name: str) -> DiscreteActionSpace:
+    """The action space called ``name`` in :data:`ACTION_SPACE_PRESETS`.
+
+    Raises:
+        ActionSpaceError: For an unknown name, with the closest known one suggested.
+    """
+    make = ACTION_SPACE_PRESETS.get(name.strip().lower())
+    if make is None:
+        close = difflib.get_close_matches(
+            name.strip().lower(), list(ACTION_SPACE_PRESETS), n=1, cutoff=0.5
+        )
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ActionSpaceError(
+            f"unknown action space {name!r}{hint}; named ones are "
+            f"{', '.join(ACTION_SPACE_PRESETS)}, or give a list of actions, a grid or ranges"
+        )
+    return make()
 
 
 def action_space_from_metadata(value: Any) -> ActionSpace:

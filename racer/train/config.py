@@ -22,6 +22,7 @@ from racer.sim.actions import (
     ContinuousActionSpace,
     DiscreteActionSpace,
     action_space_from_metadata,
+    preset_action_space,
 )
 from racer.sim.race import BotConfig, ObstacleConfig, RaceConfig, normalise_race_type
 from racer.sim.randomize import RandomizationConfig
@@ -106,9 +107,7 @@ class TrainConfig:
     reward: str = "progress_speed"
     minutes: float = 10.0
     max_steps: int | None = None
-    action_space: ActionSpace = field(
-        default_factory=lambda: DiscreteActionSpace.grid([-30, -15, 0, 15, 30], [1.0, 2.0])
-    )
+    action_space: ActionSpace = field(default_factory=DiscreteActionSpace.grip_matched)
     sensors: tuple[str, ...] = ("FRONT_FACING_CAMERA",)
     network: str = "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW"
     batch_size: int = 512
@@ -252,10 +251,13 @@ def parse_action_space(value: Any) -> ActionSpace:
     Accepts DeepRacer's list of ``{steering_angle, speed}`` and its continuous
     ``{steering_angle: {low, high}, speed: {low, high}}``, and the shorthands
     ``{type: discrete, steering: [...], speed: [...]}`` (a grid) and
-    ``{type: continuous, steering: [low, high], speed: [low, high]}``.
+    ``{type: continuous, steering: [low, high], speed: [low, high]}``, and the names of
+    :data:`racer.sim.actions.ACTION_SPACE_PRESETS` (``grip-matched``, ``deepracer-default``).
     """
     if isinstance(value, DiscreteActionSpace | ContinuousActionSpace):
         return value
+    if isinstance(value, str):
+        return preset_action_space(value)
     if isinstance(value, dict) and "type" in value:
         kind = str(value["type"]).lower()
         try:
