@@ -24,6 +24,8 @@ from racer.sim.actions import DiscreteActionSpace
 from racer.sim.racing_line import optimal_lap
 from racer.sim.track_registry import get_track
 from racer.train.config import TrainConfig
+from racer.train.networks import cpu_description
+from racer.train.options import parse_action_space_option
 from racer.train.policy import load_policy
 from racer.train.trainer import train
 
@@ -38,8 +40,16 @@ def main() -> None:
     )
     p.add_argument("--network", default="DEEP_CONVOLUTIONAL_NETWORK_SHALLOW")
     p.add_argument("--reward", default="progress_speed")
-    p.add_argument("--speeds", default="1,2", help="comma-separated speeds of the action grid")
-    p.add_argument("--steering", default="-30,-15,0,15,30")
+    p.add_argument(
+        "--speeds", default=None, help="comma-separated speeds of an action grid (default: none)"
+    )
+    p.add_argument("--steering", default=None, help="steering angles of that grid")
+    p.add_argument(
+        "--action-space",
+        default=None,
+        help="any racer train --action-space value (replaces --speeds / --steering); "
+        "without either, racer train's default action space",
+    )
     p.add_argument("--minutes", type=float, default=10.0, help="training budget")
     p.add_argument("--chunk", type=float, default=1.0, help="minutes between evaluations")
     p.add_argument("--keep-going", action="store_true", help="train the whole budget")
@@ -52,9 +62,15 @@ def main() -> None:
 
     track = get_track(args.track)
     optimal = optimal_lap(track).lap_time
-    actions = DiscreteActionSpace.grid(
-        [float(s) for s in args.steering.split(",")], [float(v) for v in args.speeds.split(",")]
-    )
+    if args.action_space:
+        actions = parse_action_space_option(args.action_space)
+    elif args.speeds or args.steering:
+        actions = DiscreteActionSpace.grid(
+            [float(s) for s in (args.steering or "-30,-15,0,15,30").split(",")],
+            [float(v) for v in (args.speeds or "1,2").split(",")],
+        )
+    else:
+        actions = TrainConfig().action_space
     base = TrainConfig(
         name="time-to-lap", track=args.track, reward=args.reward,
         sensors=tuple(args.sensor.split(",")),
@@ -62,8 +78,10 @@ def main() -> None:
         eval_every_minutes=args.chunk * 10, checkpoint_every_minutes=args.chunk * 10,
     ).merged(num_epochs=args.epochs, batch_size=args.batch_size, n_envs=args.n_envs)  # fmt: skip
     models = args.models_dir or Path(tempfile.mkdtemp(prefix="racer-bench-"))
+    count = len(getattr(actions, "actions", ())) or "continuous"
+    print(f"cpu: {cpu_description()}")
     print(f"track {track.display_name}: optimal lap {optimal:.2f} s; config: sensor "
-          f"{'+'.join(base.sensors)}, network {base.network}, {len(actions)} actions up to "
+          f"{'+'.join(base.sensors)}, network {base.network}, {count} actions up to "
           f"{actions.max_speed} m/s, batch {base.batch_size}, epochs {base.num_epochs}, "
           f"envs {base.resolved_n_envs}, seed {base.seed}")  # fmt: skip
 

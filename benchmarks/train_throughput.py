@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from racer.train.config import TrainConfig
+from racer.train.networks import cpu_description
 from racer.train.trainer import train
 
 SETTINGS: dict[str, dict[str, Any]] = {
@@ -60,6 +61,7 @@ def main() -> None:
     if unknown:
         p.error(f"unknown setting(s) {unknown}; known: {', '.join(SETTINGS)}")
     models = Path(tempfile.mkdtemp(prefix="racer-throughput-"))
+    print(f"cpu: {cpu_description()}")
     print(
         f"{'setting':22s} {'envs':>6s} {'batch':>6s} {'epochs':>6s} {'steps':>9s} {'steps/s':>9s}"
     )
