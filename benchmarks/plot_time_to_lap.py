@@ -83,7 +83,7 @@ def chart(runs: list[Run], out: Path) -> Path:
     ax.set_ylabel("best lap of 3 clean trials (s)")
     ax.set_title("Best clean lap during training", fontweight="bold")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc="upper right", frameon=True)
+    ax.legend(loc="lower right", frameon=True)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out)

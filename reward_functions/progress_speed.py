@@ -1,17 +1,20 @@
 """Progress and speed: pay for real progress along the lap, fast driving and pointing the right way.
 
 What it teaches: to finish laps quickly. Each step earns the progress gained since the last
-step (scaled so that driving at ``FULL_SPEED`` along the centre line earns about 1) plus a bonus
-for speed, both scaled down when the car points away from the track a little ahead (by half at
-90 degrees) and nothing while a wheel is off the track.
-When to use it: time trials; keep ``FULL_SPEED`` near the top speed of your action space.
+step (scaled so that driving at ``FULL_SPEED`` along the centre line earns 1) times a speed
+factor (0.5 when crawling, 1.5 at ``FULL_SPEED``), scaled down when the car points away from
+the track a little ahead (by half at 90 degrees), and nothing while a wheel is off the track.
+When to use it: time trials; keep ``FULL_SPEED`` at the top speed of your action space.
 
-Why nothing is paid just for staying on the track: an episode ends with the lap, and with a
-discount of 0.99 a policy weighs about the next 100 steps. A fixed amount per step makes a slow
-lap (more steps) worth about as much as a fast one, and lap times creep up once laps are safe.
-Paying only for distance and speed makes every step's reward grow with speed, so the faster
-lap is always worth more. (On re:Invent 2018 with speeds up to 4 m/s this took the best clean
-lap after 12 minutes of camera training from 10.5 s to 7.1 s.)
+Why the product: an episode ends with the lap, so what a lap earns in all is what counts.
+Progress alone sums to the same amount for a slow lap as for a fast one (the same distance),
+and so does a speed bonus paid per step (a slow lap has more steps); only the discount then
+prefers the faster lap, weakly, and lap times wander once laps are safe. Progress times speed
+sums to more for a faster lap: a lap at 4 m/s earns 1.5 times one at 2 m/s. Nothing is paid
+just for staying on the track, which would make slow laps worth more still.
+(On re:Invent 2018, camera, grip-matched actions, seed 0, 30 minutes on a 2-core AVX2
+laptop: best clean lap 5.67 s with this reward; 6.27 s, then 7.0-7.3 s, when progress and
+speed were added instead of multiplied.)
 
 Module-level state: the progress of the previous step. It belongs to one episode, so it is
 reset whenever ``steps`` does not increase (a new episode has started). Several environments
@@ -20,7 +23,7 @@ in one process each load their own copy of the file, so they do not share this s
 
 import math
 
-FULL_SPEED = 3.0  # m/s, the speed that earns the whole speed bonus
+FULL_SPEED = 4.0  # m/s, the speed that earns the whole speed bonus (the car's top speed)
 STEP_TIME = 1.0 / 15.0  # seconds per control step (15 steps a simulated second)
 LOOK_AHEAD = 3  # waypoints ahead used for the heading bonus
 
@@ -54,7 +57,7 @@ def reward_function(params):
         return 1e-3
 
     metres = gained / 100.0 * params["track_length"]
-    progress_term = max(0.0, min(metres / (FULL_SPEED * STEP_TIME), 1.5))
+    pace = max(0.0, min(metres / (FULL_SPEED * STEP_TIME), 1.5))
     alignment = _heading_alignment(params)
-    speed_term = min(params["speed"] / FULL_SPEED, 1.0) * alignment
-    return float(1e-3 + (progress_term + 0.5 * speed_term) * (0.5 + 0.5 * alignment))
+    speed = min(params["speed"] / FULL_SPEED, 1.0) * alignment
+    return float(1e-3 + pace * (0.5 + speed) * (0.5 + 0.5 * alignment))

@@ -178,4 +178,16 @@ def test_progress_speed_resets_its_state_per_episode(reinvent: Track) -> None:
     report = check_reward(example_path("progress_speed"), reinvent, speed=2.0)
     centre, wrong = report.situation("centre"), report.situation("wrong_way")
     assert centre.mean is not None and wrong.mean is not None
-    assert centre.mean > 0.5 > wrong.mean
+    assert centre.mean > 0.25 > wrong.mean
+
+
+def test_progress_speed_pays_a_faster_lap_more_in_all(reinvent: Track) -> None:
+    # What a lap earns in all: the mean per step times the steps the lap takes.
+    totals = []
+    for speed in (1.0, 2.0, 3.0, 4.0):
+        centre = check_reward(example_path("progress_speed"), reinvent, speed=speed).situation(
+            "centre"
+        )
+        assert centre.mean is not None
+        totals.append(centre.mean * reinvent.length / (speed / 15.0))
+    assert all(b > 1.1 * a for a, b in zip(totals, totals[1:], strict=False)), totals
