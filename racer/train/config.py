@@ -45,8 +45,9 @@ LOSS_TYPES = ("huber", "mean squared error")
 VEC_ENVS = ("dummy", "subproc")
 ENVS_PER_CORE = 4
 """Default environments per CPU core. The policy picks every env's action in one batch, and
-a batch of 8 camera frames costs about a third as much per frame as a batch of 2: on two
-cores 8 envs trained at ~660 env-steps/s where 2 envs ran ~480 (``docs/training.md``)."""
+a frame costs far less in a batch of 8 than in a batch of 2: on two cores 8 envs trained at
+~660 env-steps/s where 2 envs ran ~480 (Intel AMX), and 149 against 118 on an AVX2-only CPU;
+16 envs gained nothing more (``docs/training.md``)."""
 
 
 class ConfigError(ValueError):
