@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 
 from racer.cli.main import app
 from racer.logs.simtrace import SIMTRACE_COLUMNS
+from racer.train.algorithms import rollout_steps
 from racer.train.config import TrainConfig
 from racer.train.policy import load_policy
 
@@ -115,7 +117,8 @@ def test_camera_run_writes_every_file(tmp_path: Path) -> None:
     meta = json.loads((run / "model_metadata.json").read_text())
     assert meta["sensor"] == ["FRONT_FACING_CAMERA"]
     assert meta["neural_network"] == "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW"
-    assert len(_simtrace_files(run)) == 2  # 96 steps per iteration
+    per_update = rollout_steps(TrainConfig.load(run / "config.yaml"), 1)
+    assert len(_simtrace_files(run)) == math.ceil(160 / per_update)  # one file per iteration
 
 
 def test_existing_run_is_not_overwritten(state_run: Path) -> None:
