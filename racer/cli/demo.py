@@ -17,8 +17,16 @@ def demo(
         str, typer.Option(help="Track (any name `racer tracks list` shows).")
     ] = "reinvent_base",
     minutes: Annotated[
-        float, typer.Option(help="Training budget of the first model; 0 skips training.")
-    ] = 3.0,
+        float,
+        typer.Option(help="Most minutes of training for the first model; 0 skips training."),
+    ] = 10.0,
+    stop_when_clean: Annotated[
+        bool,
+        typer.Option(
+            "--stop-when-clean/--full-time",
+            help="Stop training at the first clean periodic evaluation, or train all the minutes.",
+        ),
+    ] = True,
     name: Annotated[str, typer.Option(help="Run name of the first model (replaced).")] = "demo",
     out_dir: Annotated[Path, typer.Option(help="Folder for the scripted lap's picture.")] = Path(
         "out/demo"
@@ -41,12 +49,14 @@ def demo(
         return
     from racer.first_model import first_model
 
-    console.print(f"[bold]2. Training[/] a camera model for {minutes:g} minutes (Ctrl-C stops "
-                  "and keeps it)")  # fmt: skip
+    until = "until its evaluation laps are clean, at most" if stop_when_clean else "for"
+    console.print(f"[bold]2. Training[/] a camera model {until} {minutes:g} minutes (Ctrl-C "
+                  "stops and keeps it)")  # fmt: skip
     with fail_on_user_error(console):
         done = first_model(
-            name, track, minutes, models_dir, console=console, trials=trials, max_time=max_time
-        )
+            name, track, minutes, models_dir, console=console, trials=trials, max_time=max_time,
+            stop_when_clean=stop_when_clean,
+        )  # fmt: skip
     report = done.evaluation
     table = Table(title=f"3. Evaluation of {name} on {track}: {trials} trials, DeepRacer's rules")
     for column in ("trial", "result", "lap time", "off-tracks"):
