@@ -1,7 +1,9 @@
 """Does it learn? Wall-clock minutes from scratch until an evaluation drives 3 of 3 clean laps.
 
 Trains in chunks of ``--chunk`` minutes (``racer train`` then ``--resume``); after each chunk the
-latest model races 3 trials under DeepRacer's evaluation rules on the same track. Prints the
+run's best model (the one ``racer evaluate NAME`` races: chosen by the trainer's own periodic
+evaluation laps, every ``--eval-every`` minutes) races 3 trials under DeepRacer's evaluation
+rules on the same track; ``--which latest`` races the latest weights instead. Prints the
 minutes until the first 3/3 with no off-track and no crash (training, evaluations and restarts
 all counted), training env-steps/s, and the best lap time as a ratio to the optimal lap.
 
@@ -53,6 +55,12 @@ def main() -> None:
     p.add_argument("--minutes", type=float, default=10.0, help="training budget")
     p.add_argument("--chunk", type=float, default=1.0, help="minutes between evaluations")
     p.add_argument("--keep-going", action="store_true", help="train the whole budget")
+    p.add_argument(
+        "--which", choices=("best", "latest"), default="best", help="model raced after a chunk"
+    )
+    p.add_argument(
+        "--eval-every", type=float, default=1.0, help="minutes between the trainer's evaluations"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--batch-size", type=int, default=None)
@@ -75,7 +83,7 @@ def main() -> None:
         name="time-to-lap", track=args.track, reward=args.reward,
         sensors=tuple(args.sensor.split(",")),
         network=args.network, action_space=actions, seed=args.seed, minutes=args.chunk,
-        eval_every_minutes=args.chunk * 10, checkpoint_every_minutes=args.chunk * 10,
+        eval_every_minutes=args.eval_every, checkpoint_every_minutes=args.chunk * 10,
     ).merged(num_epochs=args.epochs, batch_size=args.batch_size, n_envs=args.n_envs)  # fmt: skip
     models = args.models_dir or Path(tempfile.mkdtemp(prefix="racer-bench-"))
     count = len(getattr(actions, "actions", ())) or "continuous"
@@ -83,7 +91,7 @@ def main() -> None:
     print(f"track {track.display_name}: optimal lap {optimal:.2f} s; config: sensor "
           f"{'+'.join(base.sensors)}, network {base.network}, {count} actions up to "
           f"{actions.max_speed} m/s, batch {base.batch_size}, epochs {base.num_epochs}, "
-          f"envs {base.resolved_n_envs}, seed {base.seed}")  # fmt: skip
+          f"envs {base.resolved_n_envs}, seed {base.seed}; {args.which} model raced")  # fmt: skip
 
     start = time.perf_counter()
     first_clean: float | None = None
@@ -99,7 +107,7 @@ def main() -> None:
         if result.stopped_by == "signal":
             print("interrupted")
             break
-        policy = load_policy(result.run_dir, which="latest")
+        policy = load_policy(result.run_dir, which=args.which)
         report = evaluate(
             policy, EvalConfig(track=args.track, trials=3, seed=args.seed),
             Path(tempfile.mkdtemp(prefix="racer-eval-")), model_config=config,
