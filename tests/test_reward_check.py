@@ -191,3 +191,5 @@ def test_progress_speed_pays_a_faster_lap_more_in_all(reinvent: Track) -> None:
         assert centre.mean is not None
         totals.append(centre.mean * reinvent.length / (speed / 15.0))
     assert all(b > 1.1 * a for a, b in zip(totals, totals[1:], strict=False)), totals
+    # The squared speed factor: a lap at full speed earns more than twice a half-speed one.
+    assert totals[3] > 2.0 * totals[1], totals
