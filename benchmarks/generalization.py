@@ -55,9 +55,7 @@ def main() -> None:
             Path(tempfile.mkdtemp(prefix="racer-eval-")), model_config=config,
         )  # fmt: skip
         ok = sum(t.completed for t in report.trials)
-        spotless = sum(
-            t.completed and t.off_track_count == 0 and t.crash_count == 0 for t in report.trials
-        )
+        spotless = sum(t.clean for t in report.trials)
         completed, clean, total = completed + ok, clean + spotless, total + len(report.trials)
         best = f"{report.best_lap_time:.2f} s" if report.best_lap_time else "-"
         print(f"  {name:22s} completed {ok}/{len(report.trials)}, clean {spotless}, best {best}")

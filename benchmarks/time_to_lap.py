@@ -112,8 +112,7 @@ def main() -> None:
             policy, EvalConfig(track=args.track, trials=3, seed=args.seed),
             Path(tempfile.mkdtemp(prefix="racer-eval-")), model_config=config,
         )  # fmt: skip
-        clean = sum(t.completed and t.off_track_count == 0 and t.crash_count == 0
-                    for t in report.trials)  # fmt: skip
+        clean = sum(t.clean for t in report.trials)
         laps = [t.lap_time for t in report.trials if t.lap_time is not None]
         if laps and clean == len(report.trials):
             best_lap = min(laps) if best_lap is None else min(best_lap, min(laps))

@@ -11,6 +11,7 @@ leaves the track.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 
 from rich.console import Console
@@ -20,7 +21,6 @@ from racer.evaluate import evaluate
 from racer.evaluate.config import EvalConfig
 from racer.evaluate.report import EvalReport
 from racer.train.config import TrainConfig
-from racer.train.evaluation import EvalSummary
 from racer.train.policy import load_policy
 from racer.train.trainer import TrainResult, train
 
@@ -38,16 +38,6 @@ class FirstModel:
     training: TrainResult
     evaluation: EvalReport
     analysis_dir: Path
-
-
-def clean_laps(summary: EvalSummary) -> bool:
-    """Whether every lap of a periodic evaluation was completed without leaving the track."""
-    return all(
-        e.lap_time is not None
-        and not e.info.get("off_track_count")
-        and not e.info.get("crash_count")
-        for e in summary.episodes
-    )
 
 
 def first_model(
@@ -82,7 +72,7 @@ def first_model(
         models_dir,
         console=console,
         force=True,
-        on_evaluation=clean_laps if stop_when_clean else None,
+        on_evaluation=attrgetter("all_clean") if stop_when_clean else None,
     )
     policy = load_policy(result.run_dir, which="best")
     eval_config = EvalConfig(track=track, trials=trials, max_time=max_time)

@@ -7,7 +7,6 @@ from typing import Any
 from typer.testing import CliRunner
 
 from racer.cli.main import app
-from racer.first_model import clean_laps
 from racer.train.evaluation import EvalEpisode, EvalSummary
 
 runner = CliRunner()
@@ -44,7 +43,7 @@ def _lap(lap_time: float | None, off_tracks: int = 0, crashes: int = 0) -> EvalE
 
 
 def test_training_stops_only_at_clean_evaluation_laps() -> None:
-    assert clean_laps(EvalSummary(1000, (_lap(9.1), _lap(8.7), _lap(9.0))))
-    assert not clean_laps(EvalSummary(1000, (_lap(9.1), _lap(None), _lap(9.0))))
-    assert not clean_laps(EvalSummary(1000, (_lap(9.1), _lap(14.2, off_tracks=1))))
-    assert not clean_laps(EvalSummary(1000, (_lap(9.1), _lap(13.9, crashes=1))))
+    assert EvalSummary(1000, (_lap(9.1), _lap(8.7), _lap(9.0))).all_clean
+    assert not EvalSummary(1000, (_lap(9.1), _lap(None), _lap(9.0))).all_clean
+    assert not EvalSummary(1000, (_lap(9.1), _lap(14.2, off_tracks=1))).all_clean
+    assert not EvalSummary(1000, (_lap(9.1), _lap(13.9, crashes=1))).all_clean

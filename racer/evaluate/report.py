@@ -87,6 +87,11 @@ class TrialResult:
         """The trial finished its laps."""
         return self.status == "lap_complete"
 
+    @property
+    def clean(self) -> bool:
+        """Completed without leaving the track or crashing: what a clean race lap means."""
+        return self.completed and self.off_track_count == 0 and self.crash_count == 0
+
     def metric(self) -> dict[str, Any]:
         """The trial's entry of DeepRacer's evaluation ``metrics`` list.
 

@@ -44,6 +44,16 @@ class EvalSummary:
         return sum(e.lap_time is not None for e in self.episodes) / len(self.episodes)
 
     @property
+    def all_clean(self) -> bool:
+        """Whether every lap was completed without leaving the track or crashing."""
+        return all(
+            e.lap_time is not None
+            and not e.info.get("off_track_count")
+            and not e.info.get("crash_count")
+            for e in self.episodes
+        )
+
+    @property
     def mean_progress(self) -> float:
         """Mean progress (%)."""
         return sum(e.progress for e in self.episodes) / len(self.episodes)
