@@ -168,6 +168,7 @@ def test_examples_library() -> None:
         "prevent_zigzag",
         "object_avoidance",
         "progress_speed",
+        "progress_speed_race",
     } <= set(names)
     assert example_path("follow_centerline.py") == example_path("follow_centerline")
     with pytest.raises(UnknownExampleError, match="did you mean follow_centerline"):
@@ -181,15 +182,27 @@ def test_progress_speed_resets_its_state_per_episode(reinvent: Track) -> None:
     assert centre.mean > 0.25 > wrong.mean
 
 
-def test_progress_speed_pays_a_faster_lap_more_in_all(reinvent: Track) -> None:
-    # What a lap earns in all: the mean per step times the steps the lap takes.
+def _lap_totals(reward: str, track: Track) -> list[float]:
+    """What a lap on the centre line earns in all at 1, 2, 3 and 4 m/s."""
     totals = []
     for speed in (1.0, 2.0, 3.0, 4.0):
-        centre = check_reward(example_path("progress_speed"), reinvent, speed=speed).situation(
-            "centre"
-        )
+        centre = check_reward(example_path(reward), track, speed=speed).situation("centre")
         assert centre.mean is not None
-        totals.append(centre.mean * reinvent.length / (speed / 15.0))
+        # The mean per step times the steps the lap takes.
+        totals.append(centre.mean * track.length / (speed / 15.0))
+    return totals
+
+
+@pytest.mark.parametrize("reward", ["progress_speed", "progress_speed_race"])
+def test_progress_speed_pays_a_faster_lap_more_in_all(reinvent: Track, reward: str) -> None:
+    totals = _lap_totals(reward, reinvent)
     assert all(b > 1.1 * a for a, b in zip(totals, totals[1:], strict=False)), totals
-    # The squared speed factor: a lap at full speed earns more than twice a half-speed one.
-    assert totals[3] > 2.0 * totals[1], totals
+
+
+def test_progress_speed_race_pays_full_speed_more_than_twice_half_speed(reinvent: Track) -> None:
+    safe, race = (
+        _lap_totals("progress_speed", reinvent),
+        _lap_totals("progress_speed_race", reinvent),
+    )
+    assert race[3] > 2.0 * race[1], race
+    assert safe[3] < 2.0 * safe[1], safe  # the default pays speed less: safer first laps
