@@ -4,8 +4,8 @@ What ``racer demo`` runs after the scripted lap: training on the default camera
 configuration until its periodic evaluation laps are clean (or the time budget runs out), a
 three-trial evaluation under DeepRacer's rules with a video, and the analysis charts of the
 run. Stopping at the first clean evaluation keeps the wait short (three to five minutes
-on a 2-core AVX2 laptop, seed 0; at most the budget) without leaving a slower machine with a model that still
-leaves the track.
+on a 2-core AVX2 laptop, seed 0; at most the budget) without leaving a slower machine
+with a model that still leaves the track.
 """
 
 from __future__ import annotations
