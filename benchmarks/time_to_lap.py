@@ -10,6 +10,11 @@ all counted), training env-steps/s, and the best lap time as a ratio to the opti
     python benchmarks/time_to_lap.py                        # camera, 10-minute budget
     python benchmarks/time_to_lap.py --sensor STATE --network MLP
     python benchmarks/time_to_lap.py --minutes 30 --keep-going --speeds 1.5,2.5,4
+    python benchmarks/time_to_lap.py --minutes 30 --keep-going --then-reward progress_speed_race
+
+``--then-reward`` measures DeepRacer's clone route: once the first 3/3 comes, the rest of the
+budget trains a clone of that run's best model with another reward (a new run, fresh
+optimiser), raced the same way after each chunk.
 """
 
 from __future__ import annotations
@@ -56,6 +61,11 @@ def main() -> None:
     p.add_argument("--chunk", type=float, default=1.0, help="minutes between evaluations")
     p.add_argument("--keep-going", action="store_true", help="train the whole budget")
     p.add_argument(
+        "--then-reward",
+        default=None,
+        help="after the first 3/3, clone the best model and train on with this reward",
+    )
+    p.add_argument(
         "--which", choices=("best", "latest"), default="best", help="model raced after a chunk"
     )
     p.add_argument(
@@ -99,11 +109,15 @@ def main() -> None:
     steps = 0
     train_seconds = 0.0
     trained = 0.0
+    run_start = 0.0  # minutes trained when the current run began (the clone's start)
+    done_steps, done_seconds = 0, 0.0  # totals of runs already finished (before a clone)
     while trained < args.minutes - 1e-9:
         trained = min(args.minutes, trained + args.chunk)
-        config = base.merged(minutes=trained)
-        result = train(config, models, resume=trained > args.chunk + 1e-9, force=True)
-        steps, train_seconds = result.steps, result.elapsed_s  # both count all sessions
+        config = base.merged(minutes=trained - run_start)
+        resume = trained - run_start > args.chunk + 1e-9
+        result = train(config, models, resume=resume, force=True)
+        steps = done_steps + result.steps  # result's figures count all sessions of its run
+        train_seconds = done_seconds + result.elapsed_s
         if result.stopped_by == "signal":
             print("interrupted")
             break
@@ -124,6 +138,12 @@ def main() -> None:
             first_clean = wall
             if not args.keep_going:
                 break
+            if args.then_reward:
+                print(f"cloning {config.name} with reward {args.then_reward}", flush=True)
+                base = base.merged(
+                    name=f"{base.name}-clone", reward=args.then_reward, clone_from=config.name
+                )
+                run_start, done_steps, done_seconds = trained, steps, train_seconds
 
     print("\nresult")
     print(f"  minutes to 3/3 clean laps: {first_clean:.2f}" if first_clean else
