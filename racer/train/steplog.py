@@ -75,12 +75,16 @@ class MetricsLog:
     ``elapsed_time_in_milliseconds`` is its simulated duration, as in DeepRacer's newer logs.
     """
 
+    _TAIL = "]}\n"
+    """How the file ends: new entries go in just before it."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.metrics: list[dict[str, Any]] = []
         if path.exists():
             self.metrics = list(json.loads(path.read_text()).get("metrics", []))
         self.trials = {"training": 0, "evaluation": 0}
+        self._saved: int | None = None  # entries in the file as this object last wrote it
 
     def add(
         self, phase: str, episode: int, reward: float, info: dict[str, Any], start_ms: int
@@ -102,8 +106,22 @@ class MetricsLog:
         )
 
     def save(self) -> None:
-        """Rewrite the file."""
-        self.path.write_text(json.dumps({"metrics": self.metrics}) + "\n")
+        """Bring the file up to date.
+
+        The first save writes the whole file; later ones append the new entries in place of
+        its closing ``]}``, so saving after every policy update stays cheap in a long run
+        (rewriting tens of thousands of episodes each time grew with the run). The bytes are
+        those ``json.dumps`` writes for the whole list.
+        """
+        saved = self._saved
+        if saved is None or not self.path.exists():
+            self.path.write_text(json.dumps({"metrics": self.metrics}) + "\n")
+        elif len(self.metrics) > saved:
+            new = ", ".join(json.dumps(m) for m in self.metrics[saved:])
+            with self.path.open("r+b") as f:
+                f.seek(-len(self._TAIL), 2)
+                f.write(((", " if saved else "") + new + self._TAIL).encode())
+        self._saved = len(self.metrics)
 
 
 class StepLogCallback(BaseCallback):
