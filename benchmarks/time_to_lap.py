@@ -12,6 +12,11 @@ all counted), training env-steps/s, and the best lap time as a ratio to the opti
     python benchmarks/time_to_lap.py --minutes 30 --keep-going --speeds 1.5,2.5,4
     python benchmarks/time_to_lap.py --minutes 30 --keep-going --then-reward progress_speed_race
 
+``--chunk-steps N`` trains N env steps per chunk instead of ``--chunk`` minutes (no chunk
+starts after ``--minutes`` of wall clock): chunks end at the same steps however fast the
+machine runs that day, so with ``--which latest`` a seed gives the same models on a slower or
+faster machine (two runs of ``--sensor STATE --chunk-steps 25000`` raced the same laps).
+
 ``--then-reward`` measures DeepRacer's clone route: once the first 3/3 comes, the rest of the
 budget trains a clone of that run's best model with another reward (a new run, fresh
 optimiser), raced the same way after each chunk.
@@ -20,6 +25,7 @@ optimiser), raced the same way after each chunk.
 from __future__ import annotations
 
 import argparse
+import math
 import shutil
 import tempfile
 import time
@@ -59,6 +65,9 @@ def main() -> None:
     )
     p.add_argument("--minutes", type=float, default=10.0, help="training budget")
     p.add_argument("--chunk", type=float, default=1.0, help="minutes between evaluations")
+    p.add_argument(
+        "--chunk-steps", type=int, default=None, help="env steps per chunk (instead of --chunk)"
+    )
     p.add_argument("--keep-going", action="store_true", help="train the whole budget")
     p.add_argument(
         "--then-reward",
@@ -108,13 +117,23 @@ def main() -> None:
     best_lap: float | None = None
     steps = 0
     train_seconds = 0.0
+    by_steps = args.chunk_steps is not None
+    chunk = float(args.chunk_steps) if by_steps else args.chunk
+    budget = math.inf if by_steps else args.minutes  # in the chunks' unit
     trained = 0.0
-    run_start = 0.0  # minutes trained when the current run began (the clone's start)
+    run_start = 0.0  # amount trained when the current run began (the clone's start)
     done_steps, done_seconds = 0, 0.0  # totals of runs already finished (before a clone)
-    while trained < args.minutes - 1e-9:
-        trained = min(args.minutes, trained + args.chunk)
-        config = base.merged(minutes=trained - run_start)
-        resume = trained - run_start > args.chunk + 1e-9
+    while trained < budget - 1e-9:
+        if by_steps and time.perf_counter() - start >= args.minutes * 60:
+            break
+        trained = min(budget, trained + chunk)
+        amount = trained - run_start
+        config = (
+            base.merged(max_steps=round(amount), minutes=1e6)
+            if by_steps
+            else base.merged(minutes=amount)
+        )
+        resume = amount > chunk + 1e-9
         result = train(config, models, resume=resume, force=True)
         steps = done_steps + result.steps  # result's figures count all sessions of its run
         train_seconds = done_seconds + result.elapsed_s
@@ -132,7 +151,8 @@ def main() -> None:
             best_lap = min(laps) if best_lap is None else min(best_lap, min(laps))
         wall = (time.perf_counter() - start) / 60
         lap_text = f"{min(laps):.2f} s" if laps else "-"
-        print(f"{wall:6.2f} min wall, {trained:5.1f} min trained, {steps:8d} steps: "
+        amount_text = f"{trained:.0f} steps" if by_steps else f"{trained:5.1f} min"
+        print(f"{wall:6.2f} min wall, {amount_text} trained, {steps:8d} steps: "
               f"{clean}/3 clean laps, best lap {lap_text}", flush=True)  # fmt: skip
         if clean == len(report.trials) and first_clean is None:
             first_clean = wall
@@ -147,7 +167,7 @@ def main() -> None:
 
     print("\nresult")
     print(f"  minutes to 3/3 clean laps: {first_clean:.2f}" if first_clean else
-          f"  no 3/3 clean laps within {args.minutes} minutes of training")  # fmt: skip
+          f"  no 3/3 clean laps within {args.minutes} minutes")  # fmt: skip
     print(f"  training env-steps/s:      {steps / max(train_seconds, 1e-9):.0f}")
     if best_lap is not None:
         print(f"  best clean lap:            {best_lap:.2f} s = {best_lap / optimal:.2f} x optimal "
