@@ -25,7 +25,6 @@ optimiser), raced the same way after each chunk.
 from __future__ import annotations
 
 import argparse
-import math
 import shutil
 import tempfile
 import time
@@ -33,7 +32,7 @@ from pathlib import Path
 
 from racer.evaluate import evaluate
 from racer.evaluate.config import EvalConfig
-from racer.sim.actions import DiscreteActionSpace
+from racer.sim.actions import ActionSpace, DiscreteActionSpace
 from racer.sim.racing_line import optimal_lap
 from racer.sim.track_registry import get_track
 from racer.train.config import TrainConfig
@@ -41,6 +40,18 @@ from racer.train.networks import cpu_description
 from racer.train.options import parse_action_space_option
 from racer.train.policy import load_policy
 from racer.train.trainer import train
+
+
+def action_space(args: argparse.Namespace) -> ActionSpace:
+    """The action space the options ask for (``racer train``'s default without any)."""
+    if args.action_space:
+        return parse_action_space_option(args.action_space)
+    if args.speeds or args.steering:
+        return DiscreteActionSpace.grid(
+            [float(s) for s in (args.steering or "-30,-15,0,15,30").split(",")],
+            [float(v) for v in (args.speeds or "1,2").split(",")],
+        )
+    return TrainConfig().action_space
 
 
 def main() -> None:
@@ -89,15 +100,7 @@ def main() -> None:
 
     track = get_track(args.track)
     optimal = optimal_lap(track).lap_time
-    if args.action_space:
-        actions = parse_action_space_option(args.action_space)
-    elif args.speeds or args.steering:
-        actions = DiscreteActionSpace.grid(
-            [float(s) for s in (args.steering or "-30,-15,0,15,30").split(",")],
-            [float(v) for v in (args.speeds or "1,2").split(",")],
-        )
-    else:
-        actions = TrainConfig().action_space
+    actions = action_space(args)
     base = TrainConfig(
         name="time-to-lap", track=args.track, reward=args.reward,
         sensors=tuple(args.sensor.split(",")),
@@ -119,14 +122,17 @@ def main() -> None:
     train_seconds = 0.0
     by_steps = args.chunk_steps is not None
     chunk = float(args.chunk_steps) if by_steps else args.chunk
-    budget = math.inf if by_steps else args.minutes  # in the chunks' unit
-    trained = 0.0
+    trained = 0.0  # in the chunks' unit: env steps or minutes
     run_start = 0.0  # amount trained when the current run began (the clone's start)
     done_steps, done_seconds = 0, 0.0  # totals of runs already finished (before a clone)
-    while trained < budget - 1e-9:
-        if by_steps and time.perf_counter() - start >= args.minutes * 60:
-            break
-        trained = min(budget, trained + chunk)
+
+    def more() -> bool:
+        if by_steps:
+            return time.perf_counter() - start < args.minutes * 60
+        return trained < args.minutes - 1e-9
+
+    while more():
+        trained = trained + chunk if by_steps else min(args.minutes, trained + chunk)
         amount = trained - run_start
         config = (
             base.merged(max_steps=round(amount), minutes=1e6)
