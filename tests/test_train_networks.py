@@ -113,3 +113,26 @@ def test_switching_twice_is_harmless(enabled: bool) -> None:
     set_rollout_bf16(net, enabled)
     with torch.no_grad():
         assert torch.isfinite(net(_frames(1))).all()
+
+
+def test_image_pooling_averages_2x2_blocks_before_the_same_convs() -> None:
+    plain = DeepRacerCNN(IMAGE, precision="fp32")
+    pooled = DeepRacerCNN(IMAGE, precision="fp32", pooling=2)
+    assert isinstance(pooled.convs[0], torch.nn.AvgPool2d)
+    # 80x60 after pooling: conv3 leaves 64 x 4 x 6 features for the dense layer, not 64 x 11 x 16
+    assert pooled.dense[0].in_features == 64 * 4 * 6
+    assert plain.dense[0].in_features == 64 * 11 * 16
+    x = _frames()
+    small = torch.nn.functional.avg_pool2d(x, 2)
+    # the same weights on a pre-shrunk 80x60 image give the same features
+    twin = DeepRacerCNN(gym.spaces.Box(0, 255, (1, 60, 80), np.uint8), precision="fp32")
+    shift = {"convs.1.": "convs.0.", "convs.3.": "convs.2.", "convs.5.": "convs.4."}
+    state = {shift.get(k[:8], k[:8]) + k[8:]: v for k, v in pooled.state_dict().items()}
+    twin.load_state_dict(state)
+    with torch.no_grad():
+        assert torch.allclose(pooled(x), twin(small), atol=1e-5)
+
+
+def test_image_pooling_must_be_1_or_2() -> None:
+    with pytest.raises(ValueError, match="image pooling must be one of"):
+        DeepRacerCNN(IMAGE, pooling=3)

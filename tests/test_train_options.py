@@ -40,7 +40,12 @@ def test_unknown_config_key_is_refused_with_a_suggestion(tmp_path: Path) -> None
 
 
 def test_bad_option_values_are_one_line_errors(tmp_path: Path) -> None:
-    for args in (["--batch-size", "48"], ["--sensor", "CAMRA"], ["--action-space", "grid:x"]):
+    for args in (
+        ["--batch-size", "48"],
+        ["--sensor", "CAMRA"],
+        ["--action-space", "grid:x"],
+        ["--image-pooling", "3"],
+    ):
         result = runner.invoke(app, ["train", "--models-dir", str(tmp_path), *args])
         assert result.exit_code == 1, args
         assert result.output.startswith("error:"), result.output

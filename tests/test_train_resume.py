@@ -97,6 +97,21 @@ def test_clone_refuses_another_action_space(base_run: Path) -> None:
         train(cfg, base_run.parent)
 
 
+def test_the_saved_network_decides_the_image_pooling(tmp_path: Path) -> None:
+    camera = dict(SMALL, sensors=("FRONT_FACING_CAMERA",), max_steps=40)
+    train(TrainConfig(name="pooled", image_pooling=2, **camera), tmp_path)  # type: ignore[arg-type]
+    run = tmp_path / "pooled"
+    assert TrainConfig.load(run / "config.yaml").image_pooling == 2
+    # the weights fit a pooled network whatever a (stale or hand-edited) config says
+    config_file = run / "config.yaml"
+    config_file.write_text(config_file.read_text().replace("image_pooling: 2", "image_pooling: 1"))
+    policy = load_policy(run, which="latest")
+    assert policy.config.image_pooling == 2
+    _invoke("--clone", str(run), "--name", "child", "--max-steps", "40", "--models-dir",
+            str(tmp_path), "--quiet")  # fmt: skip
+    assert TrainConfig.load(tmp_path / "child" / "config.yaml").image_pooling == 2
+
+
 def test_sigint_saves_a_resumable_model(tmp_path: Path) -> None:
     cmd = [
         sys.executable, "-m", "racer.cli.main", "train", "--name", "int", "--sensor", "STATE",

@@ -63,6 +63,14 @@ def train(
     network: Annotated[
         str | None, _opt("--network", help="DEEP_CONVOLUTIONAL_NETWORK_SHALLOW, ..._DEEP or MLP.")
     ] = None,
+    image_pooling: Annotated[
+        int | None,
+        _opt(
+            "--image-pooling",
+            help="1 (the full 160x120 image) | 2 (the CNN sees 80x60: about 3x the env-steps/s "
+            "on a CPU without bf16 units).",
+        ),
+    ] = None,
     batch_size: Annotated[int | None, _opt("--batch-size", help="batch_size.")] = None,
     epochs: Annotated[int | None, _opt("--epochs", help="num_epochs.")] = None,
     lr: Annotated[float | None, _opt("--lr", help="Learning rate.")] = None,
@@ -180,7 +188,8 @@ def train(
     console = Console()
     options: dict[str, object] = {
         "name": name, "track": track, "reward": reward, "minutes": minutes,
-        "max_steps": max_steps, "network": network, "batch_size": batch_size,
+        "max_steps": max_steps, "network": network, "image_pooling": image_pooling,
+        "batch_size": batch_size,
         "num_epochs": epochs, "lr": lr, "beta_entropy": entropy, "discount_factor": discount,
         "loss_type": loss_type, "num_episodes_between_training": episodes_per_update,
         "algorithm": algorithm, "sac_alpha": sac_alpha, "seed": seed, "n_envs": n_envs,

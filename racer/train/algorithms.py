@@ -124,9 +124,10 @@ BUILDERS: dict[str, Callable[[TrainConfig, VecEnv, dict[str, Any]], BaseAlgorith
 
 def build_model(config: TrainConfig, env: VecEnv) -> BaseAlgorithm:
     """A fresh SB3 model for the run's algorithm, network and settings."""
-    common = {
-        "policy_kwargs": policy_kwargs(config.network, env.observation_space, config.precision)
-    }
+    kwargs = policy_kwargs(
+        config.network, env.observation_space, config.precision, config.image_pooling
+    )
+    common = {"policy_kwargs": kwargs}
     return BUILDERS[config.algorithm](config, env, common)
 
 

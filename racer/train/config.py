@@ -43,6 +43,8 @@ NETWORK_ALIASES = {
 ALGORITHMS = ("clipped_ppo", "sac")
 LOSS_TYPES = ("huber", "mean squared error")
 VEC_ENVS = ("dummy", "subproc")
+IMAGE_POOLINGS = (1, 2)
+"""``image_pooling`` factors: 1 keeps the full image, 2 averages 2x2 blocks."""
 ENVS_PER_CORE = 4
 """Default environments per CPU core. The policy picks every env's action in one batch, and
 a frame costs far less in a batch of 8 than in a batch of 2: on two cores 8 envs trained at
@@ -67,6 +69,10 @@ class TrainConfig:
         action_space: Discrete list of (steering, speed) or continuous ranges.
         sensors: DeepRacer sensor names.
         network: Policy network (see :data:`NETWORKS`).
+        image_pooling: Average the camera image over N x N blocks before the network's first
+            convolution: 1 (the full 160x120 image) or 2 (80x60, about a sixth of the
+            network's arithmetic). The model still takes the camera's full image, and exports
+            fold the pooling into the first convolution. No effect on vector sensors.
         batch_size: Minibatch size of each gradient step.
         num_epochs: Passes over each batch of experience.
         lr: Learning rate.
@@ -111,6 +117,7 @@ class TrainConfig:
     action_space: ActionSpace = field(default_factory=DiscreteActionSpace.grip_matched)
     sensors: tuple[str, ...] = ("FRONT_FACING_CAMERA",)
     network: str = "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW"
+    image_pooling: int = 1
     batch_size: int = 512
     num_epochs: int = 3
     lr: float = 3e-4
@@ -354,6 +361,10 @@ def _validate(c: TrainConfig) -> None:
         (
             c.precision in ("auto", "bf16", "fp32"),
             f"precision must be auto, bf16 or fp32, got {c.precision!r}",
+        ),
+        (
+            c.image_pooling in IMAGE_POOLINGS,
+            f"image_pooling must be one of {IMAGE_POOLINGS}, got {c.image_pooling!r}",
         ),
         (c.eval_episodes >= 1, "eval_episodes must be at least 1"),
         (0.0 < c.sac_alpha <= 10.0, f"sac_alpha must be in (0, 10], got {c.sac_alpha}"),

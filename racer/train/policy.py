@@ -13,6 +13,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,13 +90,27 @@ def load_policy(
 
 
 def model_config(path: Path, folder: Path | None = None) -> TrainConfig:
-    """The run's config: stored inside the zip by racer, else the run folder's ``config.yaml``."""
+    """The run's config: stored inside the zip by racer, else the run folder's ``config.yaml``.
+
+    The image pooling is read from the network saved in the zip, which is what the weights
+    fit: models saved before ``image_pooling`` existed have none, whatever today's default.
+    """
     from stable_baselines3.common.save_util import load_from_zip_file
 
     data, _, _ = load_from_zip_file(path, device="cpu")
-    stored = (data or {}).get("racer_config")
+    data = data or {}
+    stored = data.get("racer_config")
     if isinstance(stored, dict):
-        return TrainConfig.from_dict(stored, source=f"{path} (racer_config)")
-    if folder is not None:
-        return TrainConfig.load(folder / CONFIG_FILE)
-    raise ConfigError(f"{path}: no racer configuration inside and no {CONFIG_FILE} beside it")
+        config = TrainConfig.from_dict(stored, source=f"{path} (racer_config)")
+    elif folder is not None:
+        config = TrainConfig.load(folder / CONFIG_FILE)
+    else:
+        raise ConfigError(f"{path}: no racer configuration inside and no {CONFIG_FILE} beside it")
+    return dataclasses.replace(config, image_pooling=saved_pooling(data))
+
+
+def saved_pooling(data: dict[str, Any]) -> int:
+    """The image pooling of a saved SB3 model's network (its ``policy_kwargs``); 1 if none."""
+    kwargs = data.get("policy_kwargs") or {}
+    extractor = kwargs.get("features_extractor_kwargs") or {}
+    return int(extractor.get("pooling", 1))
