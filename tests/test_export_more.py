@@ -30,6 +30,7 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     train_tiny(root, "stereo", sensors=("STEREO_CAMERAS",))
     train_tiny(root, "sac", algorithm="sac", action_space=ContinuousActionSpace())
     train_tiny(root, "state", sensors=("STATE",), max_steps=64)
+    train_tiny(root, "pooled", image_pooling=2)
     return root
 
 
@@ -101,3 +102,33 @@ def test_state_model_cannot_become_a_car_archive(models: Path) -> None:
     result = runner.invoke(app, ["export", "state", "--models-dir", str(models)])
     assert result.exit_code == 1 and "onnx or openvino" in result.output
     assert not (models / "state" / "export").exists()
+
+
+def test_pooled_camera_model_exports_as_a_plain_three_conv_network(models: Path) -> None:
+    policy = decisive(load_policy("pooled", models_dir=models))
+    assert policy.config.image_pooling == 2
+    result = export_loaded(policy, "deepracer", frames=100)
+    assert result.report.passed  # OpenVINO on the .pb against the trained torch policy
+    nodes = _nodes(result.path)
+    assert not [n for n in nodes.values() if "Pool" in n.op]
+    convs = [n for n in nodes.values() if n.op == "Conv2D"]
+    assert len(convs) == 3
+    strides = sorted(list(n.attr["strides"].list.i) for n in convs)
+    assert strides == [[1, 1, 1, 1], [1, 2, 2, 1], [1, 8, 8, 1]]  # 8: pooling 2 x stride 4
+    placeholder = [n for n in nodes.values() if n.op == "Placeholder"][0]
+    assert [d.size for d in placeholder.attr["shape"].shape.dim] == [-1, 120, 160, 1]
+
+
+def test_pooled_camera_model_to_onnx(models: Path, tmp_path: Path) -> None:
+    policy = decisive(load_policy("pooled", models_dir=models))
+    result = export_loaded(policy, "onnx", tmp_path / "pooled.onnx", frames=100)
+    assert result.report.passed and result.report.agreement is not None
+    model = onnx.load(str(result.path))
+    kernels = [
+        list(a.ints)
+        for n in model.graph.node
+        if n.op_type == "Conv"
+        for a in n.attribute
+        if a.name == "kernel_shape"
+    ]
+    assert kernels[0] == [16, 16]

@@ -6,9 +6,9 @@ Only the path from observation to action is kept (the value or Q heads are not e
   (discrete) or clamp to [-1, 1] (continuous: the mean of the Gaussian, as the car uses it).
 * SAC: the actor's features extractor -> ``latent_pi`` -> ``mu`` -> tanh.
 
-Features extractors: racer's camera CNN (a ``convs`` stack then a ``dense`` layer) and the
-flatten extractor of vector sensors. Several sensors at once (a Dict observation) cannot be
-exported yet.
+Features extractors: racer's camera CNN (a ``convs`` stack, whose optional image pooling is
+folded into its first convolution, then a ``dense`` layer) and the flatten extractor of vector
+sensors. Several sensors at once (a Dict observation) cannot be exported yet.
 """
 
 from __future__ import annotations
@@ -91,8 +91,17 @@ def _walk(module: Any, shape: tuple[int, ...], layers: list[Layer]) -> tuple[int
     if name == "FlattenExtractor":
         return _walk(module.flatten, shape, layers)
     if isinstance(module, nn.Sequential):
-        for child in module:
+        children = list(module)
+        index = 0
+        while index < len(children):
+            child = children[index]
+            if isinstance(child, nn.AvgPool2d):
+                following = children[index + 1] if index + 1 < len(children) else None
+                shape = _pooled_conv(child, following, shape, layers)
+                index += 2
+                continue
             shape = _walk(child, shape, layers)
+            index += 1
         return shape
     if isinstance(module, nn.Conv2d):
         return _conv(module, shape, layers)
@@ -109,7 +118,9 @@ def _walk(module: Any, shape: tuple[int, ...], layers: list[Layer]) -> tuple[int
     if isinstance(module, nn.Tanh):
         layers.append(Tanh())
         return shape
-    raise ExportError(f"cannot export a {name} layer (known: Conv2d, Linear, ReLU, Tanh, Flatten)")
+    raise ExportError(
+        f"cannot export a {name} layer (known: Conv2d, AvgPool2d, Linear, ReLU, Tanh, Flatten)"
+    )
 
 
 def _conv(module: Any, shape: tuple[int, ...], layers: list[Layer]) -> tuple[int, ...]:
@@ -127,6 +138,51 @@ def _conv(module: Any, shape: tuple[int, ...], layers: list[Layer]) -> tuple[int
     kh, kw = module.kernel_size
     _, h, w = shape
     return (int(module.out_channels), (h - kh) // stride[0] + 1, (w - kw) // stride[1] + 1)
+
+
+def _pooled_conv(
+    pool: Any, conv: Any, shape: tuple[int, ...], layers: list[Layer]
+) -> tuple[int, ...]:
+    """An average pooling and the convolution after it, as one equivalent convolution.
+
+    Pooling k x k blocks and then convolving with an (h, w) kernel at stride s is the same
+    linear map as convolving the unpooled image with a (k*h, k*w) kernel at stride k*s whose
+    every weight is the original one spread over its k x k block and divided by k*k; the
+    output sizes agree too (both drop the same trailing rows and columns). The exported graph
+    then has exactly the layers of a network without pooling, which every runtime knows.
+    """
+    from torch import nn
+
+    k = _single(pool.kernel_size)
+    plain = (
+        _single(pool.stride) == k
+        and _single(pool.padding) == 0
+        and not pool.ceil_mode
+        and isinstance(conv, nn.Conv2d)
+    )
+    if not plain:
+        raise ExportError(
+            f"cannot export {pool}: only a non-overlapping average pooling right before a "
+            "convolution"
+        )
+    _, h, w = shape
+    pooled = (shape[0], h // k, w // k)
+    inner: list[Layer] = []
+    out_shape = _conv(conv, pooled, inner)
+    (small,) = inner
+    assert isinstance(small, Conv)
+    weight = np.repeat(np.repeat(small.weight, k, axis=2), k, axis=3) / np.float32(k * k)
+    layers.append(Conv(weight.astype(np.float32), small.bias, small.stride * k))
+    return out_shape
+
+
+def _single(value: Any) -> int:
+    """A pooling size given as an int or a pair of equal ints."""
+    if isinstance(value, tuple | list):
+        if len(set(value)) != 1:
+            raise ExportError(f"cannot export a non-square pooling {value}")
+        return int(value[0])
+    return int(value)
 
 
 def _numpy(tensor: Any) -> FloatArray:
