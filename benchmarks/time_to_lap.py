@@ -63,6 +63,9 @@ def main() -> None:
         help="sensor name, or several joined by commas (FRONT_FACING_CAMERA,LIDAR)",
     )
     p.add_argument("--network", default="DEEP_CONVOLUTIONAL_NETWORK_SHALLOW")
+    p.add_argument(
+        "--image-pooling", type=int, default=None, help="1 or 2 (default: racer train's)"
+    )
     p.add_argument("--reward", default="progress_speed")
     p.add_argument(
         "--speeds", default=None, help="comma-separated speeds of an action grid (default: none)"
@@ -106,12 +109,14 @@ def main() -> None:
         sensors=tuple(args.sensor.split(",")),
         network=args.network, action_space=actions, seed=args.seed, minutes=args.chunk,
         eval_every_minutes=args.eval_every, checkpoint_every_minutes=args.chunk * 10,
-    ).merged(num_epochs=args.epochs, batch_size=args.batch_size, n_envs=args.n_envs)  # fmt: skip
+    ).merged(num_epochs=args.epochs, batch_size=args.batch_size, n_envs=args.n_envs,
+             image_pooling=args.image_pooling)  # fmt: skip
     models = args.models_dir or Path(tempfile.mkdtemp(prefix="racer-bench-"))
     count = len(getattr(actions, "actions", ())) or "continuous"
     print(f"cpu: {cpu_description()}")
     print(f"track {track.display_name}: optimal lap {optimal:.2f} s; config: sensor "
-          f"{'+'.join(base.sensors)}, network {base.network}, {count} actions up to "
+          f"{'+'.join(base.sensors)}, network {base.network}, image pooling "
+          f"{base.image_pooling}, {count} actions up to "
           f"{actions.max_speed} m/s, batch {base.batch_size}, epochs {base.num_epochs}, "
           f"envs {base.resolved_n_envs}, seed {base.seed}; {args.which} model raced")  # fmt: skip
 

@@ -29,6 +29,8 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "num_epochs=2": {"num_epochs": 2},
     "num_epochs=10": {"num_epochs": 10},
     "batch_size=64": {"batch_size": 64},
+    "image_pooling=2": {"image_pooling": 2},
+    "image_pooling=2,num_epochs=2": {"image_pooling": 2, "num_epochs": 2},
     "sensor=STATE+MLP": {"sensors": ("STATE",), "network": "MLP"},
 }
 """Label -> overrides of the default camera configuration."""

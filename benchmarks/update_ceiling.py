@@ -12,6 +12,7 @@ matmul figure stays float32.
     python benchmarks/update_ceiling.py                      # racer train's default camera run
     python benchmarks/update_ceiling.py --epochs 2
     python benchmarks/update_ceiling.py --network DEEP_CONVOLUTIONAL_NETWORK_DEEP
+    python benchmarks/update_ceiling.py --image-pooling 2
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--network", default=TrainConfig().network)
+    p.add_argument("--image-pooling", type=int, default=TrainConfig().image_pooling)
     p.add_argument("--epochs", type=int, default=TrainConfig().num_epochs)
     p.add_argument("--batch-size", type=int, default=TrainConfig().batch_size)
     p.add_argument("--precision", default="auto", help="auto (bf16 where the CPU has it) or fp32")
@@ -67,7 +69,7 @@ def main() -> None:
         space,
         gym.spaces.Discrete(args.actions),
         lambda _: 3e-4,
-        **policy_kwargs(args.network, space, args.precision),
+        **policy_kwargs(args.network, space, args.precision, args.image_pooling),
     )
     optimizer = policy.optimizer
     batch = args.batch_size
@@ -100,8 +102,8 @@ def main() -> None:
     measured_ceiling = 1 / (1 / drive_rate + args.epochs / update_rate)
 
     print(f"cpu: {cpu_description()}, {torch.get_num_threads()} torch threads")
-    print(f"network {args.network}, image {camera.width}x{camera.height}, batch {batch}, "
-          f"{args.epochs} epochs")  # fmt: skip
+    print(f"network {args.network}, image {camera.width}x{camera.height}, image pooling "
+          f"{args.image_pooling}, batch {batch}, {args.epochs} epochs")  # fmt: skip
     print(f"  forward pass (driving):          {drive_flops / 1e6:8.1f} MFLOP per sample")
     print(f"  forward + backward (learning):   {update_flops / 1e6:8.1f} MFLOP per sample")
     print(f"  per env step, {args.epochs} epochs:           {per_step / 1e6:8.1f} MFLOP")
