@@ -115,6 +115,17 @@ def test_deepracer_import_honours_and_reports(tmp_path: Path) -> None:
         assert key in notes
 
 
+def test_deepracer_import_notes_the_cost_of_deepracers_epochs(tmp_path: Path) -> None:
+    folder = tmp_path / "dr"
+    shutil.copytree(FIXTURE, folder)
+    hp = json.loads((folder / "hyperparameters.json").read_text())
+    (folder / "hyperparameters.json").write_text(json.dumps(dict(hp, num_epochs=10)))
+    imported = import_deepracer(folder)
+    default = TrainConfig().num_epochs
+    assert imported.config.num_epochs == 10
+    assert f"{10 / default:.1f}x racer's default of {default}" in "\n".join(imported.notes)
+
+
 def test_deepracer_import_needs_metadata(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="model_metadata.json"):
         import_deepracer(tmp_path)

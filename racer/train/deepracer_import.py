@@ -102,10 +102,11 @@ def import_deepracer(folder: str | Path, **overrides: Any) -> DeepRacerImport:
     else:
         notes.append(f"no {REWARD_FILE} in the folder; using the default reward")
     settings.setdefault("name", root.resolve().name)
-    if settings.get("num_epochs", 0) > 4:
+    default_epochs = TrainConfig().num_epochs
+    if settings.get("num_epochs", 0) > default_epochs:
         notes.append(
             f"num_epochs {settings['num_epochs']} kept as DeepRacer gave it: each update costs "
-            f"{settings['num_epochs'] / 4:.1f}x racer's default of 4"
+            f"{settings['num_epochs'] / default_epochs:.1f}x racer's default of {default_epochs}"
         )
     settings.update({k: v for k, v in overrides.items() if v is not None})
     config = TrainConfig.from_dict(settings, source=str(root))
