@@ -31,6 +31,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "batch_size=64": {"batch_size": 64},
     "image_pooling=2": {"image_pooling": 2},
     "image_pooling=2 epochs=2": {"image_pooling": 2, "num_epochs": 2},
+    "image_pooling=2 subproc": {"image_pooling": 2, "vec_env": "subproc"},
     "sensor=STATE+MLP": {"sensors": ("STATE",), "network": "MLP"},
 }
 """Label -> overrides of the default camera configuration."""
@@ -47,7 +48,7 @@ def measure(label: str, overrides: dict[str, Any], seconds: float, models: Path)
     )
     result = train(config, models, force=True)
     print(
-        f"{label:26s} {config.resolved_n_envs:6d} {config.batch_size:6d} {config.num_epochs:6d} "
+        f"{label:32s} {config.resolved_n_envs:6d} {config.batch_size:6d} {config.num_epochs:6d} "
         f"{result.steps:9d} {result.session_steps_per_s:9.0f}",
         flush=True,
     )
@@ -65,7 +66,7 @@ def main() -> None:
     models = Path(tempfile.mkdtemp(prefix="racer-throughput-"))
     print(f"cpu: {cpu_description()}")
     print(
-        f"{'setting':26s} {'envs':>6s} {'batch':>6s} {'epochs':>6s} {'steps':>9s} {'steps/s':>9s}"
+        f"{'setting':32s} {'envs':>6s} {'batch':>6s} {'epochs':>6s} {'steps':>9s} {'steps/s':>9s}"
     )
     try:
         for label in labels:
