@@ -179,8 +179,6 @@ def _resume(
         )
     run = find_run(ref, models_dir)
     config = TrainConfig.load(run / CONFIG_FILE)
-    if "image_pooling" not in _file_keys(run / CONFIG_FILE):
-        config = dataclasses.replace(config, image_pooling=1)  # saved before the setting existed
     state = RunState.load(run)
     extra: dict[str, Any] = {"name": run.name}  # the folder's name, should it have been renamed
     if "minutes" in given:
