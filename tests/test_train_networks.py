@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from racer.train.networks import (
+    BlockMean,
     CombinedExtractor,
     DeepRacerCNN,
     exact_inference,
@@ -136,3 +137,12 @@ def test_image_pooling_averages_2x2_blocks_before_the_same_convs() -> None:
 def test_image_pooling_must_be_1_or_2() -> None:
     with pytest.raises(ValueError, match="image pooling must be one of"):
         DeepRacerCNN(IMAGE, pooling=3)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+@pytest.mark.parametrize("shape", [(4, 1, 120, 160), (2, 3, 61, 81)])
+def test_block_mean_gives_avg_pool2d_bit_for_bit(k: int, shape: tuple[int, ...]) -> None:
+    x = torch.rand(shape, generator=torch.Generator().manual_seed(k))
+    fast = BlockMean(k)(x)
+    assert torch.equal(fast, torch.nn.functional.avg_pool2d(x, k))
+    assert fast.data_ptr() != x.data_ptr()  # the input is left as it was
