@@ -32,6 +32,9 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "image_pooling=2": {"image_pooling": 2},
     "image_pooling=2 epochs=2": {"image_pooling": 2, "num_epochs": 2},
     "image_pooling=2 subproc": {"image_pooling": 2, "vec_env": "subproc"},
+    "image_pooling=2 split": {"image_pooling": 2, "vec_env": "split"},
+    "image_pooling=2 epochs=2 split": {"image_pooling": 2, "num_epochs": 2, "vec_env": "split"},
+    "split": {"vec_env": "split"},
     "sensor=STATE+MLP": {"sensors": ("STATE",), "network": "MLP"},
 }
 """Label -> overrides of the default camera configuration."""

@@ -42,7 +42,7 @@ NETWORK_ALIASES = {
 }
 ALGORITHMS = ("clipped_ppo", "sac")
 LOSS_TYPES = ("huber", "mean squared error")
-VEC_ENVS = ("dummy", "subproc")
+VEC_ENVS = ("dummy", "split", "subproc")
 IMAGE_POOLINGS = (1, 2)
 """``image_pooling`` factors: 1 keeps the full image, 2 averages 2x2 blocks."""
 ENVS_PER_CORE = 4

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import multiprocessing
+import os
 import signal
 from collections.abc import Callable
 from typing import Any
@@ -22,15 +23,29 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 from racer.env.config import EnvConfig
 from racer.sim.track_registry import get_track
 from racer.train.config import TrainConfig
+from racer.train.splitvec import SplitVecEnv
 
 RESET_INFO_KEY = "reset_info"
 
+
+def usable_cores() -> int:
+    """Cores one training run may use: ``RACER_TORCH_THREADS``, else every core.
+
+    Several training processes sharing the cores (parallel tests, sweeps) should each take
+    one: OpenMP threads or env workers that outnumber the cores wait on each other.
+    """
+    value = os.environ.get("RACER_TORCH_THREADS", "")
+    return max(1, int(value)) if value.strip() else max(1, os.cpu_count() or 1)
+
+
 VEC_ENVS: dict[str, Callable[[list[Callable[[], gym.Env[Any, Any]]]], VecEnv]] = {
     "dummy": DummyVecEnv,
+    "split": lambda fns: SplitVecEnv(fns, processes=usable_cores()),
     "subproc": lambda fns: SubprocVecEnv(fns, start_method="fork"),
 }
-"""Vectorised env kinds by name: ``dummy`` runs the envs in turn in this process (the default:
-fastest on 2 cores, where the learner needs both), ``subproc`` runs one process per env."""
+"""Vectorised env kinds by name: ``dummy`` steps the envs in turn in this process, ``split``
+cuts them into one group per usable core (this process and forked workers; one message per
+worker and step), ``subproc`` runs one process per env (one message per env and step)."""
 
 
 class ResetInfoWrapper(gym.Wrapper[Any, Any, Any, Any]):
@@ -103,7 +118,7 @@ def make_vec_env(config: TrainConfig, reward: str, kind: str = "dummy") -> VecEn
         reward: The reward file the envs call.
         kind: A key of :data:`VEC_ENVS`.
     """
-    subproc = kind == "subproc"
+    subproc = kind == "subproc"  # split workers set their own signals
     fns: list[Callable[[], gym.Env[Any, Any]]] = [
         _EnvFactory(c, in_worker=subproc) for c in training_env_configs(config, reward)
     ]

@@ -8,7 +8,6 @@ counters, so ``train(config, resume=True)`` continues where it stopped.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import signal
 import threading
@@ -35,7 +34,7 @@ from racer.train.callbacks import (
 )
 from racer.train.clone import load_clone_weights
 from racer.train.config import TrainConfig
-from racer.train.envs import make_eval_env, make_vec_env
+from racer.train.envs import make_eval_env, make_vec_env, usable_cores
 from racer.train.evaluation import EvalSummary
 from racer.train.memory import keep_freed_memory
 from racer.train.metadata import write_metadata
@@ -91,17 +90,6 @@ class TrainResult:
     completion_rate: float
 
 
-def torch_threads() -> int:
-    """Threads for PyTorch: ``RACER_TORCH_THREADS``, else one per core.
-
-    Several training processes sharing the cores (parallel tests, sweeps) should each take
-    one thread: OpenMP threads that outnumber the cores wait on each other and run many
-    times slower.
-    """
-    value = os.environ.get("RACER_TORCH_THREADS", "")
-    return max(1, int(value)) if value.strip() else max(1, os.cpu_count() or 1)
-
-
 def train(
     config: TrainConfig,
     models_dir: Path = Path("models"),
@@ -142,7 +130,7 @@ def train(
             f"{state.steps} steps); give more minutes or steps to continue it"
         )
     reward = training_reward(config, run_dir, resume=resume)
-    torch.set_num_threads(torch_threads())
+    torch.set_num_threads(usable_cores())
     keep_freed_memory()
     venv = make_vec_env(config, str(reward), kind=config.vec_env)
     eval_env = make_eval_env(config, str(reward))
