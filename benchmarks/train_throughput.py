@@ -7,12 +7,18 @@ change one setting each, so the table shows what each one costs or buys on this 
 
     python benchmarks/train_throughput.py                 # 60 s per setting
     python benchmarks/train_throughput.py --seconds 30 --only default,n_envs=2
+    python benchmarks/train_throughput.py --seconds 30 --repeat 3 --only default,split
+
+This machine's speed moves by tens of percent from one minute to the next; ``--repeat N``
+runs the whole list N times in turn, so every setting sees the same moments, and ends with
+each setting's median.
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import statistics
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -40,8 +46,8 @@ SETTINGS: dict[str, dict[str, Any]] = {
 """Label -> overrides of the default camera configuration."""
 
 
-def measure(label: str, overrides: dict[str, Any], seconds: float, models: Path) -> None:
-    """Train one setting for ``seconds`` and print its row."""
+def measure(label: str, overrides: dict[str, Any], seconds: float, models: Path) -> float:
+    """Train one setting for ``seconds``, print its row and return its env-steps/s."""
     config = TrainConfig(
         name="throughput",
         minutes=seconds / 60.0,
@@ -55,12 +61,14 @@ def measure(label: str, overrides: dict[str, Any], seconds: float, models: Path)
         f"{result.steps:9d} {result.session_steps_per_s:9.0f}",
         flush=True,
     )
+    return result.session_steps_per_s
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seconds", type=float, default=60.0, help="training time per setting")
     p.add_argument("--only", default="", help="comma-separated labels to run (default: all)")
+    p.add_argument("--repeat", type=int, default=1, help="run the list this many times")
     args = p.parse_args()
     labels = [x.strip() for x in args.only.split(",") if x.strip()] or list(SETTINGS)
     unknown = [x for x in labels if x not in SETTINGS]
@@ -71,11 +79,18 @@ def main() -> None:
     print(
         f"{'setting':32s} {'envs':>6s} {'batch':>6s} {'epochs':>6s} {'steps':>9s} {'steps/s':>9s}"
     )
+    rates: dict[str, list[float]] = {label: [] for label in labels}
     try:
-        for label in labels:
-            measure(label, SETTINGS[label], args.seconds, models)
+        for _ in range(max(1, args.repeat)):
+            for label in labels:
+                rates[label].append(measure(label, SETTINGS[label], args.seconds, models))
     finally:
         shutil.rmtree(models, ignore_errors=True)
+    if args.repeat > 1:
+        print(f"\nmedian of {args.repeat} runs (env-steps/s)")
+        for label, values in rates.items():
+            low, high = min(values), max(values)
+            print(f"{label:32s} {statistics.median(values):9.0f}   range {low:.0f}-{high:.0f}")
 
 
 if __name__ == "__main__":

@@ -89,7 +89,9 @@ def train(
         int | None,
         _opt("--n-envs", help="Environments stepped side by side (default: 4 per core)."),
     ] = None,
-    vec_env: Annotated[str | None, _opt("--vec-env", help="dummy (default) | subproc.")] = None,
+    vec_env: Annotated[
+        str | None, _opt("--vec-env", help="split (default) | dummy | subproc.")
+    ] = None,
     track_pool: Annotated[
         list[str] | None,
         _opt(

@@ -96,8 +96,10 @@ class TrainConfig:
         checkpoint_every_minutes: Wall-clock minutes between checkpoints.
         clone_from: Run folder or model this run continues from (DeepRacer's "clone").
         sac_alpha: SAC's entropy coefficient (DeepRacer's ``sac_alpha``; SAC runs only).
-        vec_env: How the parallel envs run: ``dummy`` (in turn, in the trainer's process) or
-            ``subproc`` (one process each).
+        vec_env: How the parallel envs run: ``split`` (one group per usable core, the first
+            in the trainer's process, the others in worker processes; the default),
+            ``dummy`` (in turn, in the trainer's process) or ``subproc`` (one process each).
+            All three give the same trajectories; only the speed differs.
         track_pool: Tracks each training episode draws its track from (seeded), for policies
             that drive tracks they have never seen; ``generated:1-50`` stands for the generated
             tracks 1 to 50. The periodic evaluation laps still run on ``track``.
@@ -140,7 +142,7 @@ class TrainConfig:
     checkpoint_every_minutes: float = 2.0
     clone_from: str | None = None
     sac_alpha: float = 0.2
-    vec_env: str = "dummy"
+    vec_env: str = "split"
     precision: str = "auto"
     track_pool: tuple[str, ...] = ()
     randomization: RandomizationConfig = field(default_factory=RandomizationConfig)
