@@ -29,6 +29,7 @@ from racer.train.trainer import train
 
 SETTINGS: dict[str, dict[str, Any]] = {
     "default": {},
+    "vec_env=dummy": {"vec_env": "dummy"},
     "n_envs=2": {"n_envs": 2},
     "n_envs=16": {"n_envs": 16},
     "precision=fp32": {"precision": "fp32"},
@@ -37,10 +38,8 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "batch_size=64": {"batch_size": 64},
     "image_pooling=2": {"image_pooling": 2},
     "image_pooling=2 epochs=2": {"image_pooling": 2, "num_epochs": 2},
+    "image_pooling=2 epochs=2 dummy": {"image_pooling": 2, "num_epochs": 2, "vec_env": "dummy"},
     "image_pooling=2 subproc": {"image_pooling": 2, "vec_env": "subproc"},
-    "image_pooling=2 split": {"image_pooling": 2, "vec_env": "split"},
-    "image_pooling=2 epochs=2 split": {"image_pooling": 2, "num_epochs": 2, "vec_env": "split"},
-    "split": {"vec_env": "split"},
     "sensor=STATE+MLP": {"sensors": ("STATE",), "network": "MLP"},
 }
 """Label -> overrides of the default camera configuration."""

@@ -80,9 +80,10 @@ class _EnvFactory:
 
     def __call__(self) -> gym.Env[Any, Any]:
         if self.in_worker and multiprocessing.parent_process() is not None:
-            # Ctrl-C reaches the whole process group; the parent stops and saves cleanly,
-            # so workers must not die first.
+            # Ctrl-C (or a SIGTERM to the group) reaches every process; the parent stops and
+            # saves cleanly, so workers must not die first.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
         return ResetInfoWrapper(make_env(self.config))
 
 
