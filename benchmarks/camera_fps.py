@@ -40,7 +40,7 @@ def main() -> None:
     yaw = track.heading_at(s)
     states = [CarState(float(x), float(y), float(h)) for (x, y), h in zip(xy, yaw, strict=True)]
     box_s = np.linspace(1.0, track.length - 1.0, 6)
-    box_xy = track.point_at(box_s, 0.2 * (-1.0) ** np.arange(6))
+    box_xy = track.point_at(box_s, 0.2 * (-1.0) ** np.arange(6, dtype=np.float64))
     boxes = objects_array(
         [
             RaceObject("box", float(x), float(y), float(h), 0.24, 0.39, 0.24)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -16,7 +17,7 @@ import numpy as np
 import racer.env  # noqa: F401  (registers the ids)
 from racer.sim.randomize import RandomizationConfig
 
-CONFIGS = {
+CONFIGS: dict[str, dict[str, Any]] = {
     "camera (160x120 gray)": {"sensors": ("FRONT_FACING_CAMERA",)},
     "camera, --sim2real": {
         "sensors": ("FRONT_FACING_CAMERA",),

@@ -69,7 +69,10 @@ def populate(db: Database, config: ServerConfig, racers: int, model: Path) -> st
     validated = validate_upload(model.read_bytes(), max_bytes=config.max_upload_bytes)
     with db.session() as session:
         ensure_organiser(session)
-        race = create_race(session, RaceIn(name="Load Test Cup", track="reinvent_base", laps=3))
+        race = create_race(
+            session,
+            RaceIn.model_validate({"name": "Load Test Cup", "track": "reinvent_base", "laps": 3}),
+        )
         code = create_invites(session, max_uses=racers)[0].code
         for i in range(racers):
             racer, _ = redeem(session, code, f"Racer {i:03d}")
@@ -239,7 +242,10 @@ def evaluation_part(args: argparse.Namespace, tmp: Path, model: Path) -> None:
         validated = validate_upload(model.read_bytes(), max_bytes=config.max_upload_bytes)
         with db.session() as session:
             ensure_organiser(session)
-            race = create_race(session, RaceIn(name="Eval Cup", track="reinvent_base", seed=1))
+            race = create_race(
+                session,
+                RaceIn.model_validate({"name": "Eval Cup", "track": "reinvent_base", "seed": 1}),
+            )
             code = create_invites(session, max_uses=1)[0].code
             racer, _ = redeem(session, code, "Bench")
             for i in range(args.evaluations):
