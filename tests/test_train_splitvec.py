@@ -143,3 +143,19 @@ def test_training_with_split_envs_learns_exactly_what_dummy_envs_learn(
         params[kind] = [p.detach().clone() for p in model.policy.parameters()]
     assert [v.processes for v in made] == [2]
     assert all(torch.equal(a, b) for a, b in zip(params["dummy"], params["split"], strict=True))
+
+
+def test_after_a_failure_here_the_workers_answers_are_not_left_behind(tmp_path: Path) -> None:
+    reward = tmp_path / "fails.py"
+    reward.write_text("def reward_function(params):\n    raise ValueError('bad lap')\n")
+    fns = _fns(n=2)
+    fns[0] = _EnvFactory(dataclasses.replace(fns[0].config, reward_function=str(reward)), False)
+    split = SplitVecEnv(fns, processes=2)  # env 0 (broken) here, env 1 in the worker
+    try:
+        split.reset()
+        with pytest.raises(RewardFunctionError, match="bad lap"):
+            split.step(np.zeros(2, dtype=np.int64))
+        configs = split.get_attr("config", indices=[1])  # the next answer, not the step's
+        assert configs[0].world.start.start_fraction == pytest.approx(0.5)
+    finally:
+        split.close()

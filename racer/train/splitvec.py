@@ -166,6 +166,25 @@ class _Local:
         self.venv.close()
 
 
+def _collect(parts: Sequence[_Local | _Remote]) -> list[Any]:
+    """Every part's answer, in order.
+
+    The first failure is raised once all parts have answered, so that no answer is left in a
+    pipe to be taken for the answer to the next request.
+    """
+    answers: list[Any] = []
+    failure: BaseException | None = None
+    for part in parts:
+        try:
+            answers.append(part.recv())
+        except BaseException as exc:  # noqa: BLE001 - raised below, after the others
+            failure = failure or exc
+            answers.append(None)
+    if failure is not None:
+        raise failure
+    return answers
+
+
 class SplitVecEnv(VecEnv):
     """Envs in contiguous groups: the first here, each other in a worker process.
 
@@ -211,7 +230,7 @@ class SplitVecEnv(VecEnv):
         """Send one request per part (workers first, so they start at once), then collect."""
         for part, (method, args, kwargs) in reversed(list(zip(self._parts, requests, strict=True))):
             part.send(method, *args, **kwargs)
-        return [part.recv() for part in self._parts]
+        return _collect(self._parts)
 
     def _slices(self, values: Sequence[Any] | np.ndarray) -> list[Any]:
         """``values`` (one per env) cut into the parts' shares."""
@@ -270,7 +289,8 @@ class SplitVecEnv(VecEnv):
         ]
         for part, local in reversed(asked):
             part.send(method, *args, **kw, indices=local)
-        return [value for part, _ in asked for value in part.recv() or ()]
+        answers = _collect([part for part, _ in asked])
+        return [value for answer in answers for value in answer or ()]
 
     def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
         """An attribute of each env in ``indices``."""
