@@ -35,6 +35,8 @@ from stable_baselines3.common.vec_env.base_vec_env import (
 )
 
 EnvFn = Callable[[], gym.Env[Any, Any]]
+_Request = tuple[str, tuple[Any, ...], dict[str, Any]]
+"""A method name of a group's ``DummyVecEnv`` (or ``reset``/``step``), its args and kwargs."""
 
 
 def split_sizes(n_envs: int, groups: int) -> list[int]:
@@ -150,7 +152,7 @@ class _Local:
     def __init__(self, fns: list[EnvFn]) -> None:
         self.size = len(fns)
         self.venv = DummyVecEnv(fns)
-        self.request: tuple[str, tuple[Any, ...], dict[str, Any]] = ("close", (), {})
+        self.request: _Request = ("close", (), {})
 
     def send(self, method: str, *args: Any, **kwargs: Any) -> None:
         """Remember the request; it runs in :meth:`recv`, while the workers run theirs."""
@@ -166,15 +168,17 @@ class _Local:
         self.venv.close()
 
 
-def _collect(parts: Sequence[_Local | _Remote]) -> list[Any]:
-    """Every part's answer, in order.
+def _ask_parts(asked: list[tuple[_Local | _Remote, _Request]]) -> list[Any]:
+    """Send each part its request (workers first, so they start at once); their answers.
 
     The first failure is raised once all parts have answered, so that no answer is left in a
     pipe to be taken for the answer to the next request.
     """
+    for part, (method, args, kwargs) in reversed(asked):
+        part.send(method, *args, **kwargs)
     answers: list[Any] = []
     failure: BaseException | None = None
-    for part in parts:
+    for part, _ in asked:
         try:
             answers.append(part.recv())
         except BaseException as exc:  # noqa: BLE001 - raised below, after the others
@@ -200,9 +204,9 @@ class SplitVecEnv(VecEnv):
         fns = list(env_fns)
         if multiprocessing.current_process().daemon:
             processes = 1
-        sizes = split_sizes(len(fns), processes)
-        bounds = np.cumsum([0, *sizes])
-        groups = [fns[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        ends = np.cumsum(split_sizes(len(fns), processes)).tolist()
+        self._bounds: list[tuple[int, int]] = list(zip([0, *ends[:-1]], ends, strict=True))
+        groups = [fns[a:b] for a, b in self._bounds]
         context = multiprocessing.get_context("fork")
         self._remotes = [_Remote(g, context) for g in groups[1:]]
         try:
@@ -214,7 +218,6 @@ class SplitVecEnv(VecEnv):
                 remote.close()
             raise
         self._parts: list[_Local | _Remote] = [self._local, *self._remotes]
-        self._bounds = [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
         self._actions: np.ndarray = np.empty(0)
         self.closed = False
         local = self._local.venv
@@ -226,11 +229,9 @@ class SplitVecEnv(VecEnv):
         """Processes stepping the envs, this one included."""
         return len(self._parts)
 
-    def _ask(self, requests: list[tuple[str, tuple[Any, ...], dict[str, Any]]]) -> list[Any]:
-        """Send one request per part (workers first, so they start at once), then collect."""
-        for part, (method, args, kwargs) in reversed(list(zip(self._parts, requests, strict=True))):
-            part.send(method, *args, **kwargs)
-        return _collect(self._parts)
+    def _ask(self, requests: list[_Request]) -> list[Any]:
+        """One request per part; the parts' answers in order."""
+        return _ask_parts(list(zip(self._parts, requests, strict=True)))
 
     def _slices(self, values: Sequence[Any] | np.ndarray) -> list[Any]:
         """``values`` (one per env) cut into the parts' shares."""
@@ -283,14 +284,11 @@ class SplitVecEnv(VecEnv):
     def _per_part(self, method: str, indices: VecEnvIndices, *args: Any, **kw: Any) -> list[Any]:
         """Call a ``DummyVecEnv`` method on the parts that hold envs of ``indices``."""
         asked = [
-            (part, local)
+            (part, (method, args, {**kw, "indices": local}))
             for part, local in zip(self._parts, self._local_indices(indices), strict=True)
             if local
         ]
-        for part, local in reversed(asked):
-            part.send(method, *args, **kw, indices=local)
-        answers = _collect([part for part, _ in asked])
-        return [value for answer in answers for value in answer or ()]
+        return [value for answer in _ask_parts(asked) for value in answer or ()]
 
     def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
         """An attribute of each env in ``indices``."""
