@@ -17,6 +17,7 @@ each setting's median.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import tempfile
@@ -26,6 +27,9 @@ from typing import Any
 from racer.train.config import TrainConfig
 from racer.train.networks import cpu_description
 from racer.train.trainer import train
+
+ENVIRON = "environ"
+"""A setting's key for environment variables set while it trains (not a config field)."""
 
 SETTINGS: dict[str, dict[str, Any]] = {
     "default": {},
@@ -40,6 +44,12 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "image_pooling=2 epochs=2": {"image_pooling": 2, "num_epochs": 2},
     "image_pooling=2 epochs=2 dummy": {"image_pooling": 2, "num_epochs": 2, "vec_env": "dummy"},
     "image_pooling=2 subproc": {"image_pooling": 2, "vec_env": "subproc"},
+    "image_pooling=2 epochs=2 rollout_threads=2": {
+        "image_pooling": 2,
+        "num_epochs": 2,
+        ENVIRON: {"RACER_ROLLOUT_THREADS": "2"},
+    },
+    "rollout_threads=2": {ENVIRON: {"RACER_ROLLOUT_THREADS": "2"}},
     "sensor=STATE+MLP": {"sensors": ("STATE",), "network": "MLP"},
 }
 """Label -> overrides of the default camera configuration."""
@@ -47,16 +57,27 @@ SETTINGS: dict[str, dict[str, Any]] = {
 
 def measure(label: str, overrides: dict[str, Any], seconds: float, models: Path) -> float:
     """Train one setting for ``seconds``, print its row and return its env-steps/s."""
+    fields = {k: v for k, v in overrides.items() if k != ENVIRON}
     config = TrainConfig(
         name="throughput",
         minutes=seconds / 60.0,
         eval_every_minutes=1e6,
         checkpoint_every_minutes=1e6,
-        **overrides,
+        **fields,
     )
-    result = train(config, models, force=True)
+    environ: dict[str, str] = overrides.get(ENVIRON, {})
+    saved = {k: os.environ.get(k) for k in environ}
+    os.environ.update(environ)
+    try:
+        result = train(config, models, force=True)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     print(
-        f"{label:32s} {config.resolved_n_envs:6d} {config.batch_size:6d} {config.num_epochs:6d} "
+        f"{label:44s} {config.resolved_n_envs:6d} {config.batch_size:6d} {config.num_epochs:6d} "
         f"{result.steps:9d} {result.session_steps_per_s:9.0f}",
         flush=True,
     )
@@ -76,7 +97,7 @@ def main() -> None:
     models = Path(tempfile.mkdtemp(prefix="racer-throughput-"))
     print(f"cpu: {cpu_description()}")
     print(
-        f"{'setting':32s} {'envs':>6s} {'batch':>6s} {'epochs':>6s} {'steps':>9s} {'steps/s':>9s}"
+        f"{'setting':44s} {'envs':>6s} {'batch':>6s} {'epochs':>6s} {'steps':>9s} {'steps/s':>9s}"
     )
     rates: dict[str, list[float]] = {label: [] for label in labels}
     try:
@@ -89,7 +110,7 @@ def main() -> None:
         print(f"\nmedian of {args.repeat} runs (env-steps/s)")
         for label, values in rates.items():
             low, high = min(values), max(values)
-            print(f"{label:32s} {statistics.median(values):9.0f}   range {low:.0f}-{high:.0f}")
+            print(f"{label:44s} {statistics.median(values):9.0f}   range {low:.0f}-{high:.0f}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
+import torch
 from stable_baselines3.common.callbacks import BaseCallback
 
 from racer.train.evaluation import EvalSummary, run_episodes, score
@@ -78,6 +79,41 @@ class RolloutPrecisionCallback(BaseCallback):
 
     def _on_training_end(self) -> None:
         set_rollout_bf16(self.model.policy, False)
+
+    def _on_step(self) -> bool:
+        return True
+
+
+class RolloutThreadsCallback(BaseCallback):
+    """Runs the policy on ``threads`` threads while rollouts are collected.
+
+    The update that follows gets back the thread count that was set when the rollout began
+    (the run's :func:`~racer.train.envs.usable_cores`); see
+    :func:`~racer.train.envs.rollout_threads` for why rollouts want fewer.
+
+    Args:
+        threads: PyTorch threads during rollouts (the periodic evaluation laps included).
+    """
+
+    def __init__(self, threads: int) -> None:
+        super().__init__()
+        self.threads = threads
+        self._update_threads: int | None = None
+
+    def _on_rollout_start(self) -> None:
+        self._update_threads = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+
+    def _on_rollout_end(self) -> None:
+        self._restore()
+
+    def _on_training_end(self) -> None:
+        self._restore()
+
+    def _restore(self) -> None:
+        if self._update_threads is not None:
+            torch.set_num_threads(self._update_threads)
+            self._update_threads = None
 
     def _on_step(self) -> bool:
         return True

@@ -30,11 +30,12 @@ from racer.train.callbacks import (
     BudgetCallback,
     PeriodicCallback,
     RolloutPrecisionCallback,
+    RolloutThreadsCallback,
     StopRequest,
 )
 from racer.train.clone import load_clone_weights
 from racer.train.config import TrainConfig
-from racer.train.envs import make_eval_env, make_vec_env, usable_cores
+from racer.train.envs import make_eval_env, make_vec_env, rollout_threads, usable_cores
 from racer.train.evaluation import EvalSummary
 from racer.train.memory import keep_freed_memory
 from racer.train.metadata import write_metadata
@@ -237,7 +238,8 @@ def _learn(
     if console is not None:
         display = ProgressCallback(view, console)
     step_log = StepLogCallback(run_dir, state, stats, metrics)
-    callbacks = CallbackList([RolloutPrecisionCallback(), step_log, budget, periodic, display])
+    rollout = [RolloutPrecisionCallback(), RolloutThreadsCallback(rollout_threads())]
+    callbacks = CallbackList([*rollout, step_log, budget, periodic, display])
     stopped_by, rate = "error", 0.0
     try:
         with _stop_on_signals(stop):
