@@ -9,7 +9,7 @@ import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.policies import ActorCriticPolicy
 
-from racer.train.config import TrainConfig
+from racer.train.config import ConfigError, TrainConfig
 from racer.train.envs import rollout_threads
 from racer.train.trainer import train
 from tests.train_support import SMALL
@@ -24,6 +24,9 @@ def test_rollout_threads_default_to_one_and_follow_the_variable(
     assert rollout_threads() == 3
     monkeypatch.setenv("RACER_ROLLOUT_THREADS", "0")
     assert rollout_threads() == 1
+    monkeypatch.setenv("RACER_ROLLOUT_THREADS", "two")
+    with pytest.raises(ConfigError, match="RACER_ROLLOUT_THREADS must be a whole number.*'two'"):
+        rollout_threads()
 
 
 def test_rollouts_run_on_one_thread_and_updates_on_every_core(

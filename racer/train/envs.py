@@ -22,7 +22,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
 from racer.env.config import EnvConfig
 from racer.sim.track_registry import get_track
-from racer.train.config import TrainConfig
+from racer.train.config import ConfigError, TrainConfig
 from racer.train.splitvec import SplitVecEnv
 
 RESET_INFO_KEY = "reset_info"
@@ -34,8 +34,7 @@ def usable_cores() -> int:
     Several training processes sharing the cores (parallel tests, sweeps) should each take
     one: OpenMP threads or env workers that outnumber the cores wait on each other.
     """
-    value = os.environ.get("RACER_TORCH_THREADS", "")
-    return max(1, int(value)) if value.strip() else max(1, os.cpu_count() or 1)
+    return _count_from_environment("RACER_TORCH_THREADS", max(1, os.cpu_count() or 1))
 
 
 def rollout_threads() -> int:
@@ -49,8 +48,22 @@ def rollout_threads() -> int:
     of hundreds, keeps :func:`usable_cores` threads. Raise it for large batches of full
     images on a machine with many cores.
     """
-    value = os.environ.get("RACER_ROLLOUT_THREADS", "")
-    return max(1, int(value)) if value.strip() else 1
+    return _count_from_environment("RACER_ROLLOUT_THREADS", 1)
+
+
+def _count_from_environment(name: str, default: int) -> int:
+    """A whole number of at least 1 from the environment variable ``name``, else ``default``.
+
+    Raises:
+        ConfigError: The variable is set to something that is not a whole number.
+    """
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return max(1, int(value))
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number of threads, got {value!r}") from None
 
 
 VEC_ENVS: dict[str, Callable[[list[Callable[[], gym.Env[Any, Any]]]], VecEnv]] = {
