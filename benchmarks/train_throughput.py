@@ -23,6 +23,7 @@ import statistics
 import tempfile
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from racer.train.config import TrainConfig
 from racer.train.networks import cpu_description
@@ -65,17 +66,8 @@ def measure(label: str, overrides: dict[str, Any], seconds: float, models: Path)
         checkpoint_every_minutes=1e6,
         **fields,
     )
-    environ: dict[str, str] = overrides.get(ENVIRON, {})
-    saved = {k: os.environ.get(k) for k in environ}
-    os.environ.update(environ)
-    try:
+    with mock.patch.dict(os.environ, overrides.get(ENVIRON, {})):
         result = train(config, models, force=True)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     print(
         f"{label:44s} {config.resolved_n_envs:6d} {config.batch_size:6d} {config.num_epochs:6d} "
         f"{result.steps:9d} {result.session_steps_per_s:9.0f}",
