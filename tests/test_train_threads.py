@@ -19,9 +19,12 @@ def test_rollout_threads_default_to_one_and_follow_the_variable(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("RACER_ROLLOUT_THREADS", raising=False)
+    monkeypatch.setenv("RACER_TORCH_THREADS", "4")
     assert rollout_threads() == 1
     monkeypatch.setenv("RACER_ROLLOUT_THREADS", "3")
     assert rollout_threads() == 3
+    monkeypatch.setenv("RACER_TORCH_THREADS", "2")
+    assert rollout_threads() == 2  # never more than the run's cores
     monkeypatch.setenv("RACER_ROLLOUT_THREADS", "0")
     assert rollout_threads() == 1
     monkeypatch.setenv("RACER_ROLLOUT_THREADS", "two")

@@ -40,6 +40,8 @@ def usable_cores() -> int:
 def rollout_threads() -> int:
     """Threads the policy runs on while rollouts are collected: ``RACER_ROLLOUT_THREADS``, else 1.
 
+    Never more than :func:`usable_cores`.
+
     During a rollout the policy sees one batch of ``n_envs`` observations per step, with the
     envs' stepping in between. Between two batches PyTorch's OpenMP threads go to sleep, and
     waking them for each layer of a small batch costs more than sharing its work saves: on a
@@ -48,7 +50,7 @@ def rollout_threads() -> int:
     of hundreds, keeps :func:`usable_cores` threads. Raise it for large batches of full
     images on a machine with many cores.
     """
-    return _count_from_environment("RACER_ROLLOUT_THREADS", 1)
+    return min(_count_from_environment("RACER_ROLLOUT_THREADS", 1), usable_cores())
 
 
 def _count_from_environment(name: str, default: int) -> int:

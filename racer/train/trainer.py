@@ -238,10 +238,7 @@ def _learn(
     if console is not None:
         display = ProgressCallback(view, console)
     step_log = StepLogCallback(run_dir, state, stats, metrics)
-    rollout = [
-        RolloutPrecisionCallback(),
-        RolloutThreadsCallback(min(rollout_threads(), usable_cores())),
-    ]
+    rollout = [RolloutPrecisionCallback(), RolloutThreadsCallback(rollout_threads())]
     callbacks = CallbackList([*rollout, step_log, budget, periodic, display])
     stopped_by, rate = "error", 0.0
     try:
